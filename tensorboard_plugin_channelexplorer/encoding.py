@@ -1,0 +1,98 @@
+"""Byte encodings shared by the writer and the reader.
+
+Arrays travel as ``.npz`` bytes (numpy's own format, loaded with
+``allow_pickle=False``), JSON travels as a scalar string tensor, and blob
+sequences as rank-1 string tensors. Only numpy and TensorBoard's protobuf
+classes are imported here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
+
+
+class CorruptDataError(ValueError):
+    """Raised when stored bytes cannot be decoded safely."""
+
+
+def encode_npz(arrays: dict[str, np.ndarray], compress: bool = False) -> bytes:
+    """Encodes named arrays as ``.npz`` bytes.
+
+    Args:
+        arrays: name -> array. Object arrays are refused, so a reader never
+            needs pickle.
+        compress: use zip deflate (worth it for quantized maps).
+
+    Returns:
+        The ``.npz`` file content.
+
+    Raises:
+        ValueError: if an array has an object dtype.
+    """
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise ValueError(f"array {name!r} has dtype object; store numbers or fixed-width strings")
+    buf = io.BytesIO()
+    (np.savez_compressed if compress else np.savez)(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def decode_npz(data: bytes) -> dict[str, np.ndarray]:
+    """Decodes ``.npz`` bytes without ever unpickling.
+
+    Args:
+        data: bytes produced by `encode_npz`.
+
+    Returns:
+        name -> array.
+
+    Raises:
+        CorruptDataError: if the bytes are not a pickle-free ``.npz``.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise CorruptDataError(f"unreadable array blob: {exc}") from exc
+
+
+def string_tensor_proto(values: list[bytes] | bytes) -> tensor_pb2.TensorProto:
+    """Builds a DT_STRING TensorProto: scalar for bytes, rank 1 for a list."""
+    if isinstance(values, (bytes, bytearray)):
+        return tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, string_val=[bytes(values)])
+    values = [bytes(v) for v in values]
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(values))])
+    return tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, tensor_shape=shape, string_val=values)
+
+
+def json_tensor_proto(obj) -> tensor_pb2.TensorProto:
+    """Encodes a JSON-serializable object as a scalar string tensor."""
+    return string_tensor_proto(json.dumps(obj, sort_keys=True, allow_nan=False).encode("utf-8"))
+
+
+def decode_json_value(value) -> object:
+    """Decodes the numpy value of a JSON string tensor read from a data provider.
+
+    Args:
+        value: a numpy scalar/array of bytes (as returned by ``read_tensors``)
+            or raw bytes.
+
+    Returns:
+        The decoded JSON object.
+
+    Raises:
+        CorruptDataError: if it is not valid UTF-8 JSON.
+    """
+    if isinstance(value, np.ndarray):
+        value = value.reshape(-1)[0] if value.size else b""
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    try:
+        return json.loads(bytes(value).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
+        raise CorruptDataError(f"unreadable JSON tensor: {exc}") from exc
