@@ -1,0 +1,233 @@
+/**
+ * The only module of the tab that talks to the backend.
+ *
+ * TensorBoard loads the bundle from `/data/plugin_entry.html?name=channelexplorer`,
+ * a page whose `<base href="plugin/channelexplorer/">` makes `/data/plugin/channelexplorer/`
+ * the document base. Every URL here is therefore RELATIVE (`runs?...`), resolved
+ * against that base, so the tab works behind any TensorBoard path prefix
+ * (`--path_prefix`) and under the iframe's same-origin CSP.
+ */
+import type {
+  DatasetResponse,
+  DRMethod,
+  GraphResponse,
+  HeatmapOrder,
+  HeatmapResponse,
+  HierarchyResponse,
+  InputsResponse,
+  JaccardCellResponse,
+  JaccardResponse,
+  LayersResponse,
+  RunsResponse,
+  ScatterResponse,
+  Stage,
+  SummariesResponse,
+  SummaryFn,
+} from "./types";
+
+/** Error raised for a non-2xx answer; `message` is the backend's `error` text. */
+export class ApiError extends Error {
+  /** HTTP status code (0 for a network failure). */
+  readonly status: number;
+  /** The offending query parameter named by the backend, if any. */
+  readonly parameter: string | null;
+  /** The route that failed, e.g. `scatter`. */
+  readonly route: string;
+
+  constructor(message: string, status: number, route: string, parameter: string | null = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.route = route;
+    this.parameter = parameter;
+  }
+}
+
+type ParamValue = string | number | boolean | null | undefined;
+/** Query parameters; `null`/`undefined` values are left out (backend default). */
+export type Params = Record<string, ParamValue>;
+
+let baseOverride: string | null = null;
+
+/**
+ * Overrides the base URL of the routes (tests, benchmarks, a standalone page).
+ *
+ * Args:
+ *   base: absolute or relative URL ending with `/`, or `null` to restore the default.
+ */
+export function setApiBase(base: string | null): void {
+  if (base !== null && !base.endsWith("/")) {
+    throw new Error(`setApiBase: base must end with "/", got ${JSON.stringify(base)}`);
+  }
+  baseOverride = base;
+}
+
+/** Builds `route?k=v&...` with every key and value URL-encoded, keys sorted for cache hits. */
+export function buildUrl(route: string, params: Params = {}): string {
+  if (!/^[a-z_]+$/.test(route)) {
+    throw new Error(`buildUrl: invalid route ${JSON.stringify(route)}`);
+  }
+  const parts: string[] = [];
+  for (const key of Object.keys(params).sort()) {
+    const value = params[key];
+    if (value === null || value === undefined) continue;
+    const text = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+  }
+  const path = (baseOverride ?? "") + route;
+  return parts.length ? `${path}?${parts.join("&")}` : path;
+}
+
+async function errorFrom(response: Response, route: string): Promise<ApiError> {
+  let message = `${route}: HTTP ${response.status} ${response.statusText}`.trim();
+  let parameter: string | null = null;
+  try {
+    const text = await response.text();
+    try {
+      const body = JSON.parse(text) as { error?: unknown; parameter?: unknown };
+      if (body && typeof body.error === "string" && body.error) message = body.error;
+      if (body && typeof body.parameter === "string") parameter = body.parameter;
+    } catch {
+      if (text && text.length < 300 && !text.trimStart().startsWith("<")) message = `${message}: ${text.trim()}`;
+    }
+  } catch {
+    // Body unreadable: keep the status line.
+  }
+  return new ApiError(message, response.status, route, parameter);
+}
+
+/** GETs a JSON route; throws `ApiError` with the backend's message on 4xx/5xx. */
+export async function getJson<T>(route: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+  const url = buildUrl(route, params);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch (err) {
+    if ((err as Error)?.name === "AbortError") throw err;
+    throw new ApiError(`${route}: network error (${(err as Error)?.message ?? err})`, 0, route);
+  }
+  if (!response.ok) throw await errorFrom(response, route);
+  return (await response.json()) as T;
+}
+
+/** Common (run, step) address; `step` omitted means the run's latest step. */
+export interface RunStep {
+  run: string;
+  step?: number | null;
+}
+
+/** (run, step, layer, fn, stage) address of a per-layer view. */
+export interface LayerQuery extends RunStep {
+  layer: string;
+  fn?: SummaryFn;
+  stage?: Stage;
+}
+
+function rs(q: RunStep): Params {
+  return { run: q.run, step: q.step ?? undefined };
+}
+
+function lq(q: LayerQuery): Params {
+  return { ...rs(q), layer: q.layer, fn: q.fn, stage: q.stage };
+}
+
+/** `GET /runs`: runs that hold ChannelExplorer data, with their steps. */
+export function runs(signal?: AbortSignal): Promise<RunsResponse> {
+  return getJson<RunsResponse>("runs", {}, signal);
+}
+
+/** `GET /layers`: the manifest's layers of a step. */
+export function layers(q: RunStep, signal?: AbortSignal): Promise<LayersResponse> {
+  return getJson<LayersResponse>("layers", rs(q), signal);
+}
+
+/** `GET /graph`: the model graph of a step. */
+export function graph(q: RunStep, signal?: AbortSignal): Promise<GraphResponse> {
+  return getJson<GraphResponse>("graph", rs(q), signal);
+}
+
+/** `GET /inputs`: labels, ids and predictions of the logged inputs. */
+export function inputs(q: RunStep, signal?: AbortSignal): Promise<InputsResponse> {
+  return getJson<InputsResponse>("inputs", rs(q), signal);
+}
+
+/** `GET /summaries`: the raw `[N, C]` channel summaries of a layer. */
+export function summaries(q: LayerQuery, signal?: AbortSignal): Promise<SummariesResponse> {
+  return getJson<SummariesResponse>("summaries", lq(q), signal);
+}
+
+/** Options of `scatter`. */
+export interface ScatterQuery extends LayerQuery {
+  method?: DRMethod;
+  seed?: number;
+  /** Number of clusters; `null`/omitted runs X-Means. */
+  k?: number | null;
+}
+
+/** `GET /scatter`: 2D projection and clusters of a layer's inputs. */
+export function scatter(q: ScatterQuery, signal?: AbortSignal): Promise<ScatterResponse> {
+  return getJson<ScatterResponse>("scatter", { ...lq(q), method: q.method, seed: q.seed, k: q.k ?? undefined }, signal);
+}
+
+/** Options of `jaccard`. */
+export interface JaccardQuery extends LayerQuery {
+  eta?: number;
+  normalize?: boolean;
+}
+
+/** `GET /jaccard`: input-by-input top-channel Jaccard similarity. */
+export function jaccard(q: JaccardQuery, signal?: AbortSignal): Promise<JaccardResponse> {
+  return getJson<JaccardResponse>("jaccard", { ...lq(q), eta: q.eta, normalize: q.normalize }, signal);
+}
+
+/** `GET /jaccard_cell`: the shared top channels of inputs `i` and `j`. */
+export function jaccardCell(
+  q: LayerQuery & { eta?: number; i: number; j: number },
+  signal?: AbortSignal,
+): Promise<JaccardCellResponse> {
+  return getJson<JaccardCellResponse>("jaccard_cell", { ...lq(q), eta: q.eta, i: q.i, j: q.j }, signal);
+}
+
+/** `GET /hierarchy`: the confusion hierarchy of a layer. */
+export function hierarchy(q: LayerQuery & { eta?: number }, signal?: AbortSignal): Promise<HierarchyResponse> {
+  return getJson<HierarchyResponse>("hierarchy", { ...lq(q), eta: q.eta }, signal);
+}
+
+/** Options of `heatmap`. */
+export interface HeatmapQuery extends LayerQuery {
+  order?: HeatmapOrder;
+  offset?: number;
+  limit?: number;
+}
+
+/** `GET /heatmap`: a page of the channel-by-input activation heatmap. */
+export function heatmap(q: HeatmapQuery, signal?: AbortSignal): Promise<HeatmapResponse> {
+  return getJson<HeatmapResponse>(
+    "heatmap",
+    { ...lq(q), order: q.order, offset: q.offset, limit: q.limit },
+    signal,
+  );
+}
+
+/** `GET /dataset`: class similarity to a reference class and representatives. */
+export function dataset(
+  q: RunStep & { reference?: number; k?: number | null },
+  signal?: AbortSignal,
+): Promise<DatasetResponse> {
+  return getJson<DatasetResponse>("dataset", { ...rs(q), reference: q.reference, k: q.k ?? undefined }, signal);
+}
+
+/** URL of the thumbnail PNG of input `index` (for `<img src>`). */
+export function thumbnailUrl(q: RunStep, index: number): string {
+  return buildUrl("thumbnail", { ...rs(q), index });
+}
+
+/** URL of the activation-overlay PNG (Eq. 2) of input `index`, channel `channel`. */
+export function overlayUrl(
+  q: RunStep & { layer: string },
+  index: number,
+  channel: number,
+  alpha?: number,
+): string {
+  return buildUrl("overlay", { ...rs(q), layer: q.layer, index, channel, alpha });
+}

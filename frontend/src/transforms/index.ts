@@ -1,0 +1,10 @@
+/** Pure data transforms of the panels (no DOM, no fetch); unit-tested with Vitest. */
+export * from './color';
+export * from './hull';
+export * from './groups';
+export * from './paging';
+export * from './heatmap';
+export * from './scatter';
+export * from './matrix';
+export * from './tree';
+export * from './dataset';

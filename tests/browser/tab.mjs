@@ -1,0 +1,233 @@
+// End-to-end check of the ChannelExplorer tab in a real TensorBoard and a real Chromium.
+//
+// Usage: node tests/browser/tab.mjs <tensorboard-url> <outdir> [--run NAME]
+//
+// Opens <url>/#channelexplorer, finds the tab's iframe and checks, in order:
+// the graph shows layer nodes; a layer's Scatter panel shows N points (N from
+// /layers); a Jaccard click shows the pair; a heatmap click shows an overlay
+// image; changing the step (keyboard on the step slider) changes the data.
+// Saves screenshots to <outdir>/*.png. Exits non-zero on the first failure.
+import { createRequire } from "node:module";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromiumOptions, fail, log, step } from "./util.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
+const require = createRequire(join(repo, "frontend", "package.json"));
+const { chromium } = require("playwright-core");
+
+const [url, outdir] = process.argv.slice(2);
+if (!url || !outdir) fail("usage: node tab.mjs <tensorboard-url> <outdir> [--run NAME]");
+const runArg = process.argv.indexOf("--run");
+const wantRun = runArg > 0 ? process.argv[runArg + 1] : null;
+mkdirSync(outdir, { recursive: true });
+
+const base = url.replace(/\/+$/, "");
+const api = `${base}/data/plugin/channelexplorer`;
+const userDataDir = mkdtempSync(join(tmpdir(), "ce-chromium-"));
+const problems = [];
+let context;
+
+async function getJson(path) {
+  const r = await fetch(`${api}/${path}`);
+  if (!r.ok) fail(`GET ${path}: HTTP ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+/** A content fingerprint of a panel element (canvas pixels or SVG markup). */
+async function fingerprint(locator) {
+  return locator.evaluate((el) => {
+    const parts = [];
+    for (const c of el.querySelectorAll("canvas")) parts.push(c.toDataURL());
+    if (el instanceof HTMLCanvasElement) parts.push(el.toDataURL());
+    for (const s of el.querySelectorAll("svg")) parts.push(s.innerHTML);
+    if (el instanceof SVGElement) parts.push(el.innerHTML);
+    return parts.join("|");
+  });
+}
+
+try {
+  const runs = (await getJson("runs")).runs;
+  if (!runs.length) fail("the backend lists no run");
+  const run = wantRun ? runs.find((r) => r.run === wantRun) : runs[0];
+  if (!run) fail(`run ${wantRun} not listed`);
+  if (run.steps.length < 2) fail(`run ${run.run} needs >= 2 steps, has ${run.steps}`);
+  const layersResp = await getJson(`layers?run=${encodeURIComponent(run.run)}`);
+  const N = layersResp.n_inputs;
+  log(`run ${run.run}: steps ${run.steps.join(",")}, ${layersResp.layers.length} layers, N=${N}`);
+
+  context = await chromium.launchPersistentContext(userDataDir, chromiumOptions());
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  page.on("console", (m) => {
+    const t = m.text();
+    // HTTP failures are judged per route in the "response" handler below.
+    if (m.type() === "error" && !/favicon|ERR_ABORTED|Failed to load resource/.test(t)) problems.push(`console error: ${t}`);
+    if (/Content Security Policy/i.test(t)) problems.push(`CSP: ${t}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("response", (r) => {
+    const u = r.url();
+    if (!u.includes("/data/plugin/channelexplorer/")) return;
+    // Expected 404s: /overlay (maps are logged for a subset of inputs) and /graph (no graph logged).
+    if (r.status() >= 500 || (r.status() >= 400 && !/\/(overlay|graph)\?/.test(u))) problems.push(`HTTP ${r.status()} ${u}`);
+  });
+
+  const t0 = Date.now();
+  await page.goto(`${base}/#channelexplorer`, { waitUntil: "domcontentloaded" });
+  const frame = page.frameLocator('iframe[src*="plugin_entry.html?name=channelexplorer"]');
+
+  await step("tab opens and graph nodes are visible", async () => {
+    await frame.locator('[data-testid="ce-app"]').waitFor({ timeout: 30000 });
+    const node = frame.locator('[data-testid="layer-node"]').first();
+    await node.waitFor({ state: "visible", timeout: 30000 });
+    const count = await frame.locator('[data-testid="layer-node"], [data-testid="group-node"]').count();
+    if (count < 1) throw new Error("no layer or group node");
+    log(`  first paint with nodes after ${Date.now() - t0} ms; ${count} layer/group nodes`);
+    await page.screenshot({ path: join(outdir, "01-graph.png") });
+  });
+
+  // Pick the logged layer with the most channels that has maps (heatmap overlay).
+  const withMaps = layersResp.layers.filter((l) => l.has_maps);
+  const target = (withMaps.length ? withMaps : layersResp.layers).reduce((a, b) => (b.channels > a.channels ? b : a));
+  log(`  target layer ${target.name} (${target.channels} channels)`);
+  const groupOf = async () => {
+    // The layer may sit inside a collapsed module group: expand groups until it shows.
+    for (let i = 0; i < 6; i++) {
+      const node = frame.locator(`[data-testid="layer-node"][data-layer="${target.name}"]`);
+      if (await node.count()) return node;
+      const groups = frame.locator('[data-testid="group-node"]');
+      const n = await groups.count();
+      let clicked = false;
+      for (let g = 0; g < n; g++) {
+        const path = await groups.nth(g).getAttribute("data-group");
+        if (path && (target.name === path || target.name.startsWith(path + "."))) {
+          await groups.nth(g).locator("button").click();
+          clicked = true;
+          break;
+        }
+      }
+      if (!clicked) break;
+      await page.waitForTimeout(300);
+    }
+    throw new Error(`layer node ${target.name} not found`);
+  };
+  const node = await step("expanding a layer node works", async () => {
+    const n = await groupOf();
+    await n.scrollIntoViewIfNeeded();
+    await n.locator('[data-testid="toggle-scatter"]').click();
+    await n.locator('[data-testid="panel-scatter"]').waitFor({ state: "visible", timeout: 10000 });
+    return n;
+  });
+
+  await step(`the scatterplot shows ${N} points`, async () => {
+    const sc = node.locator('[data-testid="scatter"]');
+    await sc.waitFor({ state: "attached", timeout: 60000 });
+    const pts = Number(await sc.getAttribute("data-points"));
+    if (pts !== N) throw new Error(`data-points=${pts}, expected ${N}`);
+    await page.screenshot({ path: join(outdir, "02-scatter.png") });
+  });
+
+  const beforeStep = await fingerprint(node.locator('[data-testid="panel-scatter"]'));
+
+  await step("a Jaccard click shows the pair", async () => {
+    await node.locator('[data-testid="toggle-jaccard"]').click();
+    const jc = node.locator('[data-testid="jaccard"]');
+    await jc.waitFor({ state: "visible", timeout: 30000 });
+    const canvasLike = jc.locator("canvas, svg").first();
+    const clickTarget = (await canvasLike.count()) ? canvasLike : jc;
+    await clickTarget.scrollIntoViewIfNeeded();
+    const box = await clickTarget.boundingBox();
+    if (!box) throw new Error("jaccard has no box");
+    // A cell off the diagonal: one third across, two thirds down.
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.7);
+    const pair = node.locator('[data-testid="jaccard-cell"]');
+    await pair.waitFor({ state: "visible", timeout: 15000 });
+    const i = await pair.getAttribute("data-i");
+    const j = await pair.getAttribute("data-j");
+    if (i === null || j === null) throw new Error("pair lacks data-i / data-j");
+    log(`  pair (${i}, ${j}): ${(await pair.innerText()).replace(/\s+/g, " ")}`);
+    await page.screenshot({ path: join(outdir, "03-jaccard.png") });
+  });
+
+  await step("a heatmap click shows an overlay image", async () => {
+    await node.locator('[data-testid="toggle-heatmap"]').click();
+    const hm = node.locator('[data-testid="heatmap"]');
+    await hm.waitFor({ state: "visible", timeout: 30000 });
+    const canvasLike = hm.locator("canvas").first();
+    const clickTarget = (await canvasLike.count()) ? canvasLike : hm;
+    await clickTarget.scrollIntoViewIfNeeded();
+    const box = await clickTarget.boundingBox();
+    if (!box) throw new Error("heatmap has no box");
+    // Maps are logged for a subset of inputs: try cells across the first row until one has a map.
+    const img = node.locator('img[data-testid="overlay"]');
+    let loaded = false;
+    for (const fx of [0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95]) {
+      await page.mouse.click(box.x + box.width * fx, box.y + Math.min(box.height * 0.1, 6));
+      try {
+        await page.waitForFunction(
+          (el) => {
+            const im = el.querySelector('img[data-testid="overlay"]');
+            return el.querySelector('[data-testid="overlay-missing"]') !== null || (im && im.complete && im.naturalWidth > 0);
+          },
+          await node.elementHandle(),
+          { timeout: 15000 },
+        );
+      } catch {}
+      if ((await img.count()) && (await img.evaluate((el) => el.complete && el.naturalWidth > 0))) {
+        loaded = true;
+        break;
+      }
+    }
+    if (!loaded) throw new Error("no heatmap cell produced an overlay image");
+    const w = await img.evaluate((el) => el.naturalWidth);
+    log(`  overlay ${w}px wide: ${await img.getAttribute("src")}`);
+    await page.screenshot({ path: join(outdir, "04-heatmap-overlay.png") });
+  });
+
+  await step("changing the step changes the data", async () => {
+    const side = frame.locator('[data-testid="side-a"]');
+    const stepBefore = await side.getAttribute("data-step");
+    const slider = frame.locator('[data-testid="step-select-a-slider"]');
+    await slider.focus();
+    await slider.press(stepBefore === String(run.steps[0]) ? "ArrowRight" : "ArrowLeft");
+    await frame.locator(`[data-testid="side-a"]:not([data-step="${stepBefore}"])`).waitFor({ timeout: 15000 });
+    const stepAfter = await side.getAttribute("data-step");
+    const sc = frame.locator(`[data-testid="layer-node"][data-layer="${target.name}"] [data-testid="panel-scatter"]`);
+    await sc.locator('[data-testid="scatter"]').waitFor({ state: "attached", timeout: 60000 });
+    let after = beforeStep;
+    for (let i = 0; i < 60 && after === beforeStep; i++) {
+      await page.waitForTimeout(500);
+      after = await fingerprint(sc);
+    }
+    if (after === beforeStep) throw new Error(`scatter unchanged after step ${stepBefore} -> ${stepAfter}`);
+    log(`  step ${stepBefore} -> ${stepAfter}: scatter changed`);
+    await page.screenshot({ path: join(outdir, "05-step-changed.png") });
+  });
+
+  await step("compare mode shows two sides", async () => {
+    await frame.locator('[data-testid="compare-toggle"]').check();
+    await frame.locator('[data-testid="side-b"] [data-testid="graph"]').waitFor({ timeout: 30000 });
+    await frame.locator('[data-testid="side-b"] [data-testid="layer-node"], [data-testid="side-b"] [data-testid="group-node"]').first().waitFor({ timeout: 30000 });
+    await page.screenshot({ path: join(outdir, "06-compare.png") });
+  });
+
+  if (problems.length) fail(`browser reported problems:\n  ${problems.join("\n  ")}`);
+  writeFileSync(join(outdir, "tab-ok.txt"), "ok\n");
+  log("ALL OK");
+} catch (err) {
+  if (context) {
+    try {
+      await context.pages()[0]?.screenshot({ path: join(outdir, "failure.png") });
+    } catch {}
+  }
+  console.error(`FAILED: ${err?.stack ?? err}`);
+  if (problems.length) console.error(`browser problems:\n  ${problems.join("\n  ")}`);
+  process.exitCode = 1;
+} finally {
+  if (context) await context.close().catch(() => {});
+  rmSync(userDataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,46 @@
+// Shared helpers of the browser scripts (playwright-core + Debian Chromium).
+
+/** Chromium path: $CHROMIUM or Debian's. */
+export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+/** Launch options for `chromium.launchPersistentContext(freshUserDataDir, ...)`. */
+export function chromiumOptions(extra = {}) {
+  return {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+    viewport: { width: 1600, height: 1000 },
+    ...extra,
+  };
+}
+
+/** Logs a line to stdout. */
+export function log(msg) {
+  console.log(msg);
+}
+
+/** Throws with a message (caught by the script's top-level handler). */
+export function fail(msg) {
+  throw new Error(msg);
+}
+
+/** Runs one named check, logging PASS / FAIL with its duration. */
+export async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    const out = await fn();
+    log(`PASS ${name} (${Date.now() - t0} ms)`);
+    return out;
+  } catch (err) {
+    log(`FAIL ${name} (${Date.now() - t0} ms)`);
+    throw new Error(`${name}: ${err?.message ?? err}`);
+  }
+}

@@ -1,0 +1,185 @@
+"""The ChannelExplorer tab in a real TensorBoard, driven by a real Chromium.
+
+Writes a logdir with `ChannelExplorerWriter` (the digits CNN of
+``examples/digits.py``, 2 steps), starts ``tensorboard`` (Rust data server by
+default, and ``--load_fast=false``), and runs ``tests/browser/tab.mjs`` with
+playwright-core from ``frontend/node_modules`` against Debian's Chromium. The
+script checks the graph, a layer's panels, Jaccard and heatmap clicks and a
+step change; screenshots land in ``artifacts/screenshots/<loader>/``.
+
+Skips when Chromium, node or ``frontend/node_modules`` is missing, unless
+``CI=true`` (then it fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PLAYWRIGHT = os.path.join(REPO, "frontend", "node_modules", "playwright-core")
+SCRIPT = os.path.join(REPO, "tests", "browser", "tab.mjs")
+BUNDLE = os.path.join(REPO, "tensorboard_plugin_channelexplorer", "static", "index.js")
+ARTIFACTS = os.path.join(REPO, "artifacts", "screenshots")
+RUN = "digits"
+STEPS = (0, 1)
+# Conv chain and pooling of the digits CNN (the 1x1 global-average-pool output
+# is left out: a single value per channel has no Otsu threshold).
+LAYERS = ["conv1", "conv2", "pool", "conv3"]
+STARTUP_TIMEOUT_S = 90
+SCRIPT_TIMEOUT_S = 300
+
+
+def _missing_requirements() -> list[str]:
+    missing = []
+    if not os.path.exists(CHROMIUM):
+        missing.append(f"Chromium ({CHROMIUM})")
+    if shutil.which("node") is None:
+        missing.append("node")
+    if not os.path.isdir(PLAYWRIGHT):
+        missing.append("frontend/node_modules (run `npm ci` in frontend/)")
+    return missing
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _requirements():
+    missing = _missing_requirements()
+    if missing:
+        reason = "browser test needs " + ", ".join(missing)
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from importlib.metadata import entry_points
+
+    if not any(e.name == "channelexplorer" for e in entry_points(group="tensorboard_plugins")):
+        pytest.fail("plugin entry point not installed (run `pip install -e .`)")
+    if not os.path.exists(BUNDLE):
+        pytest.fail("frontend bundle missing: run `npm run build` in frontend/")
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory):
+    """Two steps of the digits CNN, logged with the real writer (a short epoch between)."""
+    import torch
+
+    sys.path.insert(0, os.path.join(REPO, "examples"))
+    try:
+        import digits
+    finally:
+        sys.path.pop(0)
+    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+
+    root = str(tmp_path_factory.mktemp("browser_logdir"))
+    torch.set_num_threads(1)
+    x_tr, y_tr, x_te, y_te, _idx_tr, idx_te = digits.load_digits_tensors(seed=0)
+    model = digits.make_cnn(seed=0)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    probe_x, probe_y, probe_ids = digits.probe_set(x_te, y_te, idx_te, per_class=6)
+    with ChannelExplorerWriter(os.path.join(root, RUN)) as writer:
+        for step in STEPS:
+            if step:
+                digits.train_epoch(model, opt, x_tr, y_tr, seed=step)
+            model.eval()
+            writer.log_layers(
+                model,
+                probe_x,
+                labels=probe_y,
+                step=step,
+                class_names=digits.CLASS_NAMES,
+                sample_ids=probe_ids,
+                layers=LAYERS,
+            )
+    return root
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tensorboard_cmd() -> list[str]:
+    exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    if os.path.exists(exe):
+        return [exe]
+    found = shutil.which("tensorboard")
+    return [found] if found else [sys.executable, "-m", "tensorboard.main"]
+
+
+def _runs(base: str):
+    try:
+        with urllib.request.urlopen(base + "/data/plugin/channelexplorer/runs", timeout=10) as resp:
+            return json.loads(resp.read())["runs"]
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return None
+
+
+@pytest.fixture(params=["default", "python"])
+def tensorboard_url(request, logdir, tmp_path):
+    """A running `tensorboard` on a free port; stopped by PID afterwards."""
+    port = _free_port()
+    cmd = _tensorboard_cmd() + [
+        "--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
+        "--samples_per_plugin", "channelexplorer=0", "--reload_interval", "1",
+    ]
+    if request.param == "python":
+        cmd.append("--load_fast=false")
+    log_path = tmp_path / "tensorboard.log"
+    env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            runs = _runs(base)
+            if runs and any(r["run"] == RUN and len(r["steps"]) == len(STEPS) for r in runs):
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"tensorboard did not serve {RUN} with {len(STEPS)} steps; log:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield request.param, base
+    finally:
+        if proc.poll() is None:
+            # The Rust data server is a child of tensorboard: stop the whole session group by its PID.
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=5)
+
+
+def test_tab_in_chromium(tensorboard_url):
+    loader, base = tensorboard_url
+    outdir = os.path.join(ARTIFACTS, loader)
+    os.makedirs(outdir, exist_ok=True)
+    try:
+        result = subprocess.run(
+            ["node", SCRIPT, base, outdir, "--run", RUN],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=SCRIPT_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(f"browser script timed out after {SCRIPT_TIMEOUT_S} s:\n{err.stdout or ''}\n{err.stderr or ''}")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"browser script failed ({loader} loader):\n{output}"
+    for name in ("01-graph.png", "02-scatter.png", "03-jaccard.png", "04-heatmap-overlay.png", "05-step-changed.png"):
+        assert os.path.getsize(os.path.join(outdir, name)) > 1000, name
+    assert "ALL OK" in output
