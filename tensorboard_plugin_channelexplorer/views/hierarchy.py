@@ -1,0 +1,178 @@
+"""Automatic confusion hierarchy of one layer (paper Sect. V-E, last paragraph).
+
+Levels: root -> superclasses -> classes -> subclasses.
+
+- Superclasses: the class-level mean Jaccard similarity (``views.jaccard``;
+  diagonal over distinct pairs) is turned into a distance ``1 - sim`` and
+  clustered with average linkage (UPGMA, ``scipy.cluster.hierarchy``). The
+  dendrogram is cut in the middle of the largest gap in the sorted sequence
+  ``[b, h_1, ..., h_{K-1}]``, where ``h`` are the merge heights and the
+  baseline ``b = min(mean within-class distance, h_1)``. A big gap right after
+  ``b`` means no two classes are nearly as similar as a class is to itself, so
+  every class is its own superclass; the cut never merges all classes into
+  one superclass (the root already is that).
+- Subclasses: the inputs of each class are clustered in summary space
+  (Euclidean, raw values) with X-Means, at most ``SUB_K_MAX`` clusters (the
+  paper finds at most ~4 activation modes per class) and at most
+  ``n_class // 2`` (every subclass has >= 2 inputs).
+- Representatives: at every node the input closest (Euclidean, summary space)
+  to the mean summary vector of the node's inputs.
+- Class nodes also list ``outliers``, with the rule of ``views.scatter``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from . import jaccard as _jaccard
+from ._validate import (
+    check_eta,
+    check_labels,
+    check_matrix,
+    check_random_state,
+    floats,
+    ints,
+    single_threaded_view,
+)
+from .scatter import outliers as _outliers
+from .xmeans import xmeans
+
+__all__ = ["SUB_K_MAX", "confusion_hierarchy", "cut_height", "subclusters"]
+
+SUB_K_MAX = 4
+
+
+def _representative(X: np.ndarray, idx: np.ndarray) -> int:
+    pts = X[idx]
+    d = np.einsum("ij,ij->i", pts - pts.mean(axis=0), pts - pts.mean(axis=0))
+    return int(idx[int(np.argmin(d))])
+
+
+def cut_height(heights: np.ndarray, baseline: float) -> float:
+    """The cut distance: middle of the largest gap in ``[min(baseline, h_1), h_1, ...]``.
+
+    Ties go to the lowest gap (more, smaller superclasses).
+    """
+    h = np.sort(np.asarray(heights, dtype=np.float64))
+    seq = np.concatenate([[min(baseline, h[0])], h])
+    gaps = np.diff(seq)
+    g = int(np.argmax(gaps))
+    return float((seq[g] + seq[g + 1]) / 2.0)
+
+
+def subclusters(X, random_state=0, k_max: int = SUB_K_MAX) -> np.ndarray:
+    """X-Means subclusters of one class's inputs (0 the largest), capped as documented."""
+    X = check_matrix(X, "X")
+    cap = int(min(k_max, X.shape[0] // 2))
+    if cap < 2:
+        return np.zeros(X.shape[0], dtype=np.int64)
+    labels, _ = xmeans(X, k_max=cap, random_state=random_state)
+    return labels
+
+
+@single_threaded_view
+def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random_state=0) -> dict:
+    """Builds the confusion hierarchy of a layer.
+
+    Args:
+        S: ``[N, C]`` channel summaries.
+        labels: ``[N]`` class ids, each < ``len(class_names)``.
+        class_names: name of every class id.
+        eta: Jaccard top-channel fraction, in (0, 1].
+        random_state: seed of the subclass clustering.
+
+    Returns:
+        JSON-ready dict: ``tree`` (nested ``{name, size, representatives,
+        children}``; superclass nodes add ``classes``, class nodes add
+        ``class`` and ``outliers``, subclass leaves add ``inputs`` instead of
+        ``children``), ``classes`` (class ids present), ``class_matrix``
+        (class mean Jaccard over ``classes``), ``linkage`` (scipy linkage rows
+        ``[a, b, height, count]`` over ``classes``, empty for one class) and
+        ``cut`` (the cut height, or None).
+    """
+    S = check_matrix(S, "S")
+    n = S.shape[0]
+    labels = check_labels(labels, n)
+    eta = check_eta(eta)
+    random_state = check_random_state(random_state)
+    try:
+        names = [str(c) for c in class_names]
+    except TypeError as exc:
+        raise ValueError("class_names must be a list of names") from exc
+    if labels.max() >= len(names):
+        raise ValueError(
+            f"labels hold class id {int(labels.max())} but class_names has only {len(names)} entries"
+        )
+
+    J = _jaccard.jaccard_matrix(S, eta)
+    classes = np.unique(labels)
+    cm = _jaccard.class_mean_matrix(J, labels, classes)
+    k = classes.size
+    if k >= 2:
+        dist = 1.0 - (cm + cm.T) / 2.0
+        np.fill_diagonal(dist, 0.0)
+        Z = linkage(squareform(np.clip(dist, 0.0, None), checks=False), method="average")
+        baseline = float(np.mean(1.0 - np.diag(cm)))
+        cut = cut_height(Z[:, 2], baseline)
+        raw = fcluster(Z, t=cut, criterion="distance")
+        # Number superclasses by their smallest class id.
+        first = {}
+        for pos, s in enumerate(raw):
+            first.setdefault(int(s), pos)
+        rank = {s: r for r, s in enumerate(sorted(first, key=first.get))}
+        super_of = np.array([rank[int(s)] for s in raw])
+        linkage_rows = [[int(a), int(b), float(h), int(c)] for a, b, h, c in Z]
+    else:
+        super_of = np.zeros(k, dtype=np.int64)
+        cut = None
+        linkage_rows = []
+
+    out_flags = set(_outliers(S, labels).tolist())
+    supers = []
+    for s in range(int(super_of.max()) + 1):
+        members = classes[super_of == s]
+        class_nodes = []
+        for c in members:
+            idx = np.flatnonzero(labels == c)
+            sub = subclusters(S[idx], random_state=random_state)
+            leaves = []
+            for j in range(int(sub.max()) + 1):
+                sidx = idx[sub == j]
+                leaves.append({
+                    "name": f"{names[c]} / sub {j}",
+                    "size": int(sidx.size),
+                    "inputs": ints(sidx),
+                    "representatives": [_representative(S, sidx)],
+                })
+            class_nodes.append({
+                "name": names[c],
+                "class": int(c),
+                "size": int(idx.size),
+                "representatives": [_representative(S, idx)],
+                "outliers": sorted(int(i) for i in idx if int(i) in out_flags),
+                "children": leaves,
+            })
+        sidx = np.flatnonzero(np.isin(labels, members))
+        supers.append({
+            "name": f"super {s}",
+            "classes": ints(members),
+            "size": int(sidx.size),
+            "representatives": [_representative(S, sidx)],
+            "children": class_nodes,
+        })
+    tree = {
+        "name": "root",
+        "size": int(n),
+        "representatives": [_representative(S, np.arange(n))],
+        "children": supers,
+    }
+    return {
+        "tree": tree,
+        "classes": ints(classes),
+        "class_matrix": floats(cm),
+        "linkage": linkage_rows,
+        "cut": cut,
+        "eta": eta,
+    }

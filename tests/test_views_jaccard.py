@@ -1,0 +1,129 @@
+"""Jaccard view (Eq. 1): golden values, properties, validation."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from tensorboard_plugin_channelexplorer.views import jaccard
+
+
+# 3 inputs x 4 channels; eta = 0.5 -> A = 2 channels per input.
+S3 = np.array(
+    [
+        [9.0, 8.0, 1.0, 0.0],  # top {0, 1}
+        [7.0, 0.0, 6.0, 1.0],  # top {0, 2}
+        [0.0, 1.0, 5.0, 4.0],  # top {2, 3}
+    ]
+)
+
+
+def test_top_sets_golden():
+    B = jaccard.top_channel_sets(S3, 0.5)
+    assert B.tolist() == [
+        [True, True, False, False],
+        [True, False, True, False],
+        [False, False, True, True],
+    ]
+
+
+def test_jaccard_golden_3x4():
+    J = jaccard.jaccard_matrix(S3, 0.5)
+    # {0,1} vs {0,2}: 1 shared, union 3; {0,1} vs {2,3}: 0; {0,2} vs {2,3}: 1/3.
+    expected = np.array([[1, 1 / 3, 0], [1 / 3, 1, 1 / 3], [0, 1 / 3, 1]])
+    np.testing.assert_allclose(J, expected, rtol=1e-6)
+
+
+def test_ties_broken_by_lower_channel_index():
+    S = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 2.0, 2.0, 2.0]])
+    B = jaccard.top_channel_sets(S, 0.5)
+    assert np.flatnonzero(B[0]).tolist() == [0, 1]
+    assert np.flatnonzero(B[1]).tolist() == [1, 2]
+
+
+def test_top_count_is_ceil_eta_c():
+    assert jaccard.n_top(0.2, 2048) == math.ceil(0.2 * 2048)
+    assert jaccard.n_top(0.3, 10) == 3  # not 4 from float error
+    assert jaccard.n_top(0.01, 10) == 1
+    assert jaccard.n_top(1.0, 7) == 7
+
+
+def test_cell_matches_matrix():
+    cell = jaccard.jaccard_cell(S3, 1, 2, eta=0.5, labels=[0, 1, 1])
+    assert cell["shared"] == 1 and cell["union"] == 3
+    assert cell["similarity"] == pytest.approx(1 / 3)
+    assert cell["shared_channels"] == [2]
+    assert cell["labels"] == [1, 1]
+    json.dumps(cell, allow_nan=False)
+
+
+def test_view_groups_by_class_and_class_matrix():
+    labels = np.array([1, 0, 1])
+    v = jaccard.jaccard_view(S3, labels, eta=0.5)
+    json.dumps(v, allow_nan=False)
+    assert v["order"] == [1, 0, 2]
+    assert v["classes"] == [0, 1]
+    assert v["class_boundaries"] == [0, 1, 3]
+    assert v["top"] == 2 and v["channels"] == 4
+    J = np.array(v["matrix"])
+    assert J[0, 1] == pytest.approx(1 / 3)  # input 1 vs input 0
+    cm = np.array(v["class_matrix"])
+    # class 0 = {1}: singleton -> 1.0; class 1 = {0, 2}: one distinct pair, J = 0.
+    assert cm[0, 0] == 1.0
+    assert cm[1, 1] == pytest.approx(0.0)
+    assert cm[0, 1] == pytest.approx((1 / 3 + 1 / 3) / 2)
+    assert v["range"] == [0.0, 1.0]
+
+
+def test_normalized_range_is_percentiles():
+    rng = np.random.default_rng(0)
+    S = rng.random((30, 50))
+    v = jaccard.jaccard_view(S, np.arange(30) % 3, eta=0.2, normalize=True)
+    J = jaccard.jaccard_matrix(S, 0.2)
+    off = J[~np.eye(30, dtype=bool)]
+    np.testing.assert_allclose(v["range"], np.percentile(off, [1, 99]), rtol=1e-6)
+    assert v["normalized"] is True
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 20)),
+           elements=st.floats(-1e3, 1e3, allow_nan=False)),
+    st.floats(0.01, 1.0),
+)
+def test_jaccard_properties(S, eta):
+    J = jaccard.jaccard_matrix(S, eta)
+    np.testing.assert_array_equal(J, J.T)
+    np.testing.assert_array_equal(np.diag(J), 1.0)
+    assert J.min() >= 0.0 and J.max() <= 1.0
+    B = jaccard.top_channel_sets(S, eta)
+    assert np.all(B.sum(axis=1) == jaccard.n_top(eta, S.shape[1]))
+
+
+@pytest.mark.parametrize("eta", [0, -0.1, 1.5, float("nan"), "0.2", None])
+def test_eta_validation(eta):
+    with pytest.raises(ValueError, match="eta"):
+        jaccard.jaccard_view(S3, [0, 1, 1], eta=eta)
+
+
+def test_labels_length_validation():
+    with pytest.raises(ValueError, match=r"labels has 2 entries but S has 3 rows"):
+        jaccard.jaccard_view(S3, [0, 1])
+
+
+def test_cell_index_validation():
+    with pytest.raises(ValueError, match="j must be <= 2"):
+        jaccard.jaccard_cell(S3, 0, 3)
+    with pytest.raises(ValueError, match="i must be >= 0"):
+        jaccard.jaccard_cell(S3, -1, 0)
+
+
+def test_nan_rejected():
+    S = S3.copy()
+    S[0, 0] = np.nan
+    with pytest.raises(ValueError, match="S contains NaN"):
+        jaccard.jaccard_matrix(S)

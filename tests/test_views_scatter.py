@@ -1,0 +1,98 @@
+"""Scatterplot view: embeddings, clusters in the original space, outliers."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tensorboard_plugin_channelexplorer.views import scatter
+
+
+def _data(seed=0, n_per=20, k=3, d=30):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(k, d)) * 8
+    X = np.concatenate([centers[i] + rng.normal(size=(n_per, d)) for i in range(k)])
+    return X, np.repeat(np.arange(k), n_per)
+
+
+def _match_up_to_sign(A, B):
+    for j in range(2):
+        a, b = A[:, j], B[:, j]
+        assert np.allclose(a, b, atol=1e-6) or np.allclose(a, -b, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(40, 6), (25, 300)])
+def test_classical_mds_equals_pca_up_to_sign(shape):
+    X = np.random.default_rng(2).normal(size=shape) * np.linspace(1, 3, shape[1])
+    _match_up_to_sign(scatter.embed(X, "mds"), scatter.embed(X, "pca"))
+
+
+def test_pca_matches_svd_reference():
+    X = np.random.default_rng(3).normal(size=(30, 5)) * [5, 3, 1, 1, 1]
+    Xc = X - X.mean(axis=0)
+    u, s, _ = np.linalg.svd(Xc, full_matrices=False)
+    _match_up_to_sign(scatter.embed(X, "pca"), u[:, :2] * s[:2])
+    # tall data takes the covariance path: same scores
+    Xt = np.random.default_rng(4).normal(size=(300, 4)) * [4, 2, 1, 1]
+    Xtc = Xt - Xt.mean(axis=0)
+    u, s, _ = np.linalg.svd(Xtc, full_matrices=False)
+    _match_up_to_sign(scatter.embed(Xt, "pca"), u[:, :2] * s[:2])
+
+
+@pytest.mark.parametrize("method", ["pca", "mds", "tsne"])
+def test_same_seed_same_output(method):
+    X, labels = _data()
+    a = scatter.scatter_view(X, labels, method=method, random_state=5)
+    b = scatter.scatter_view(X, labels, method=method, random_state=5)
+    assert a == b
+    json.dumps(a, allow_nan=False)
+    assert a["seed"] == 5 and a["method"] == method
+    assert np.array(a["points"]).shape == (60, 2)
+
+
+def test_tiny_inputs_fall_back_to_pca():
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [5.0, 1.0]])
+    for m in scatter.METHODS:
+        np.testing.assert_allclose(scatter.embed(X, m), scatter.embed(X, "pca"))
+    v = scatter.scatter_view(X[:1], [0], method="tsne")
+    assert v["points"] == [[0.0, 0.0]] and v["clusters"] == [0]
+
+
+def test_xmeans_clusters_and_class_counts():
+    X, labels = _data()
+    v = scatter.scatter_view(X, labels, method="pca")
+    assert v["clustering"] == "xmeans" and v["n_clusters"] == 3
+    for info in v["cluster_info"]:
+        assert info["size"] == 20 and len(info["class_counts"]) == 1
+        (count,) = info["class_counts"].values()
+        assert count == 20
+    assert v["labels"] == labels.tolist()
+
+
+def test_kmeans_when_k_given():
+    X, labels = _data()
+    v = scatter.scatter_view(X, labels, method="pca", k=5)
+    assert v["clustering"] == "kmeans" and v["n_clusters"] == 5
+    assert sum(c["size"] for c in v["cluster_info"]) == 60
+    assert sorted(set(v["clusters"])) == [0, 1, 2, 3, 4]
+
+
+def test_outlier_rule_flags_far_point():
+    X, labels = _data()
+    X[7] += 40.0  # class 0 input pushed far away
+    v = scatter.scatter_view(X, labels, method="pca")
+    assert v["outliers"] == [7]
+
+
+def test_validation_messages():
+    X, labels = _data()
+    with pytest.raises(ValueError, match="method must be one of pca, mds, tsne, umap, got 'foo'"):
+        scatter.scatter_view(X, labels, method="foo")
+    with pytest.raises(ValueError, match="k=500 exceeds the number of inputs N=60"):
+        scatter.scatter_view(X, labels, k=500)
+    with pytest.raises(ValueError, match="labels has 59 entries but X has 60 rows"):
+        scatter.scatter_view(X, labels[:-1])
+    with pytest.raises(ValueError, match="random_state must be >= 0"):
+        scatter.scatter_view(X, labels, random_state=-1)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        scatter.scatter_view(X, labels, k=0)
