@@ -169,7 +169,9 @@ def _summarize_rows(a: torch.Tensor, functions, bins: int) -> dict[str, torch.Te
         out["l2"] = torch.linalg.vector_norm(a, dim=1)
     if need_otsu:
         thr = _otsu_rows(a, amin, amax, bins)
-        out["otsu"] = torch.where(a > thr[:, None], a, 0.0).sum(1)
+        otsu = torch.where(a > thr[:, None], a, 0.0).sum(1)
+        # No contrast, no background: a constant map is all foreground.
+        out["otsu"] = torch.where(amax > amin, otsu, a.sum(1))
 
     # Overflow guard: sums of squares (or of huge values) can exceed float32
     # even when every value is finite. Recompute those rows on values scaled
@@ -234,8 +236,11 @@ def summarize(
     the center of the bin maximizing the between-class variance of the
     ``bins``-bin histogram of ``|I|`` over ``[min |I|, max |I|]`` (first
     maximum on ties). ``otsu`` is the sum of the pixels strictly greater than
-    ``T``. A constant channel (all-zero and 1x1 maps included) has ``T`` equal
-    to its value, as in skimage, so its ``otsu`` is ``0``. Agreement with the
+    ``T``. A constant channel (1x1 maps included) has ``T`` equal to its
+    value, as in skimage; having no contrast it has no background for the
+    threshold to remove, so its ``otsu`` is the whole ``sum(|I|)`` (``0`` for
+    an all-zero channel). This keeps the paper's default summary meaningful
+    on globally pooled 1x1 layers. Agreement with the
     per-channel skimage reference: the threshold is the same bin center
     except for values within ~1 ulp of a bin edge (numpy corrects those; we do
     not); sums agree to float32 summation error (rtol 1e-5 in the tests).

@@ -156,8 +156,10 @@ def test_constant_zero_and_1x1_channels_are_finite():
     s = summarize(x)
     for v in s.values():
         assert torch.isfinite(v).all()
-    # Constant channel: T is the constant itself, so nothing is strictly above it.
-    assert torch.all(s["otsu"] == 0)
+    # Constant channel: no background to threshold away, so the whole sum.
+    assert s["otsu"][0, 1].item() == pytest.approx(16 * 2.5)
+    assert s["otsu"][1, 2].item() == pytest.approx(16.0)
+    assert s["otsu"][0, 0].item() == 0.0
     assert s["l2"][0, 1].item() == pytest.approx(10.0)
     assert s["mean"][1, 2].item() == pytest.approx(1.0)
     assert s["max"][0, 0].item() == 0.0
@@ -167,7 +169,7 @@ def test_constant_zero_and_1x1_channels_are_finite():
     torch.testing.assert_close(s1["l2"], one.abs()[..., 0, 0])
     torch.testing.assert_close(s1["mean"], one.abs()[..., 0, 0])
     torch.testing.assert_close(s1["max"], one.abs()[..., 0, 0])
-    assert torch.all(s1["otsu"] == 0)
+    torch.testing.assert_close(s1["otsu"], one.abs()[..., 0, 0])
 
 
 def test_nan_and_inf_are_counted_as_zero():
