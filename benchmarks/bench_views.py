@@ -1,0 +1,166 @@
+"""Latency of every ChannelExplorer route at realistic scale, and process memory.
+
+Writes a synthetic run as real event files (a ``--layers``-layer model whose
+channel counts ramp geometrically from 64 to ``--channels``, ``--inputs``
+inputs, the four summary functions, thumbnails and activation maps for the
+widest layers), loads it with TensorBoard's Rust data server and/or Python
+loader, and times each route through a werkzeug test client:
+
+* cold: a fresh plugin (empty cache) answering the route for the first time
+  (includes reading and decoding blobs through the data provider);
+* warm: the median of ``--repeat`` further identical requests (cache hits).
+
+Usage::
+
+    python benchmarks/bench_views.py                 # 200 inputs x 2048 channels, 100 layers
+    python benchmarks/bench_views.py --layers 10 --loaders python   # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+sys.path.insert(0, os.path.join(HERE, ".."))
+os.environ.setdefault("CHANNELEXPLORER_NO_WARMUP", "1")  # warm-up is timed separately below
+
+import logdir_fixtures as fx  # noqa: E402
+from tensorboard_plugin_channelexplorer import metadata  # noqa: E402
+
+PREFIX = "/data/plugin/channelexplorer"
+
+
+def rss_mib() -> float:
+    """Current resident set size of this process, in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def write_logdir(root: str, n_layers: int, channels: int, n_inputs: int, n_classes: int) -> tuple[str, str]:
+    """Writes the benchmark run; returns (run name, name of the widest layer)."""
+    widths = np.unique(np.geomspace(64, channels, n_layers).round().astype(int))
+    widths = np.resize(widths, n_layers)
+    widths.sort()
+    layers = []
+    for i, c in enumerate(widths):
+        spatial = max(1, 56 >> (4 * i // n_layers))
+        has_maps = i >= n_layers - 3  # maps for the last (widest) layers only
+        layers.append((f"block{i // 3}.conv{i % 3}", "Conv2d", (int(c), spatial, spatial), has_maps, True))
+    data = fx.synthetic_step_data(n_inputs=n_inputs, n_classes=n_classes, layers=layers, seed=0, thumb_size=32)
+    man = fx.manifest_for(data, layers, n_classes=n_classes, steps_written=1)
+    fx.write_events(os.path.join(root, "bench"), [fx.step_event(0, data, man, fx.graph_for(layers), wall_time=1000.0)])
+    return "bench", layers[-1][0]
+
+
+def make_provider(loader: str, root: str):
+    from conftest import python_provider, rust_provider
+
+    if loader == "python":
+        return python_provider(root)
+    return rust_provider(root, expect_runs=["bench"])
+
+
+def make_client(dp):
+    from tensorboard.backend import application
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test as werkzeug_test
+    from werkzeug import wrappers
+
+    from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
+
+    ctx = base_plugin.TBContext(data_provider=dp, sampling_hints={metadata.PLUGIN_NAME: 0})
+    return werkzeug_test.Client(application.TensorBoardWSGI([ChannelExplorerPlugin(ctx)]), wrappers.Response)
+
+
+def timed_get(client, route: str, params: dict) -> tuple[float, int, int]:
+    url = f"{PREFIX}{route}?{urllib.parse.urlencode(params)}" if params else f"{PREFIX}{route}"
+    t0 = time.perf_counter()
+    resp = client.get(url)
+    body = resp.get_data()
+    return time.perf_counter() - t0, resp.status_code, len(body)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--inputs", type=int, default=200)
+    p.add_argument("--channels", type=int, default=2048)
+    p.add_argument("--layers", type=int, default=100)
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--loaders", default="rust,python", help="comma-separated: rust, python")
+    p.add_argument("--skip", default="", help="comma-separated route labels to skip (e.g. 'scatter umap')")
+    args = p.parse_args(argv)
+
+    rss0 = rss_mib()
+    with tempfile.TemporaryDirectory(prefix="ce_bench_") as root:
+        t0 = time.perf_counter()
+        run, wide = write_logdir(root, args.layers, args.channels, args.inputs, args.classes)
+        size = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(root) for f in fs)
+        print(f"wrote {args.layers} layers x {args.inputs} inputs (widest {wide}: {args.channels} channels), "
+              f"{size / 2**20:.0f} MiB of event files in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        from tensorboard_plugin_channelexplorer import plugin as plugin_module
+
+        plugin_module._warm_up()  # what the plugin's daemon thread does at start
+        print(f"plugin warm-up (UMAP JIT, once per process, in a daemon thread): {time.perf_counter() - t0:.1f} s")
+
+        L = {"run": run, "step": 0, "layer": wide}
+        routes = [
+            ("runs", "/runs", {}),
+            ("layers", "/layers", {"run": run}),
+            ("graph", "/graph", {"run": run}),
+            ("inputs", "/inputs", {"run": run}),
+            ("summaries", "/summaries", L),
+            ("thumbnail", "/thumbnail", {"run": run, "index": 5}),
+            ("scatter pca", "/scatter", dict(L, method="pca")),
+            ("scatter tsne", "/scatter", dict(L, method="tsne")),
+            ("scatter umap", "/scatter", dict(L, method="umap")),
+            ("scatter pca k=5", "/scatter", dict(L, method="pca", k=5)),
+            ("jaccard", "/jaccard", L),
+            ("jaccard_cell", "/jaccard_cell", dict(L, i=0, j=1)),
+            ("hierarchy", "/hierarchy", L),
+            ("heatmap pairwise", "/heatmap", L),
+            ("heatmap variance", "/heatmap", dict(L, order="variance")),
+            ("overlay", "/overlay", dict(L, index=4, channel=7)),
+            ("dataset (all layers)", "/dataset", {"run": run}),
+        ]
+        skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+        rows = []
+        for loader in [s.strip() for s in args.loaders.split(",") if s.strip()]:
+            t0 = time.perf_counter()
+            dp = make_provider(loader, root)
+            print(f"[{loader}] loader ready in {time.perf_counter() - t0:.1f} s; RSS {rss_mib():.0f} MiB")
+            for label, route, params in routes:
+                if label in skip:
+                    continue
+                client = make_client(dp)  # fresh plugin: empty cache
+                cold, status, nbytes = timed_get(client, route, params)
+                warm = statistics.median(timed_get(client, route, params)[0] for _ in range(args.repeat))
+                rows.append((loader, label, status, cold, warm, nbytes, rss_mib()))
+                print(f"  {label}: cold {cold * 1e3:.0f} ms, warm {warm * 1e3:.1f} ms", flush=True)
+
+    print()
+    print(f"{'loader':<7} {'route':<22} {'status':>6} {'cold ms':>9} {'warm ms':>9} {'bytes':>10} {'RSS MiB':>8}")
+    for loader, label, status, cold, warm, nbytes, rss in rows:
+        print(f"{loader:<7} {label:<22} {status:>6} {cold * 1e3:>9.1f} {warm * 1e3:>9.1f} {nbytes:>10} {rss:>8.0f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"\nRSS at start {rss0:.0f} MiB, at end {rss_mib():.0f} MiB, peak {peak:.0f} MiB "
+          f"(includes the Python loader's in-memory copy of the event data when it is benchmarked)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,537 @@
+"""Reads ChannelExplorer data through a TensorBoard data provider.
+
+`Reader` never touches the logdir: everything goes through
+``list_tensors``/``read_tensors`` (manifest, graph) and
+``list_blob_sequences``/``read_blob_sequences``/``read_blob`` (arrays, PNGs),
+so it works the same over the Rust data server and the Python multiplexer.
+
+Rules it applies to whatever the loader kept:
+
+* the last record wins when a step appears twice;
+* a tag whose plugin content is newer than `metadata.PROTO_VERSION` (or
+  unreadable) is skipped, with one warning per (experiment, run, tag);
+* ``.npz`` blobs are decoded with ``allow_pickle=False``; unreadable or
+  ill-shaped blobs raise `encoding.CorruptDataError`, never crash;
+* downsampling by the loader is reported (`Reader.run_info`).
+
+A `Reader` is cheap and meant to live for one request; pass a shared
+`cache.LRUCache` so decoded blobs and indexes survive across requests. Cache
+keys include each record's wall time, so a rewritten step is never served
+stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+from tensorboard import context as tb_context
+from tensorboard import errors as tb_errors
+from tensorboard.data import provider
+
+from tensorboard_plugin_channelexplorer import encoding, metadata
+from tensorboard_plugin_channelexplorer.cache import LRUCache
+from tensorboard_plugin_channelexplorer.encoding import CorruptDataError
+
+logger = logging.getLogger(__name__)
+
+# "Everything the loader kept": the loader's own retention
+# (--samples_per_plugin) decides what exists; we never drop more.
+DOWNSAMPLE_ALL = 1_000_000_000
+
+_WARNED: set = set()
+_WARNED_LOCK = threading.Lock()
+
+__all__ = ["Reader", "ReaderError", "DataNotFoundError", "CorruptDataError", "DOWNSAMPLE_ALL"]
+
+
+class ReaderError(ValueError):
+    """A request names something that does not exist (HTTP 400).
+
+    Attributes:
+        parameter: the request parameter at fault (``run``, ``step``, ...).
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class DataNotFoundError(LookupError):
+    """A valid request whose data is absent, e.g. dropped by sampling (HTTP 404).
+
+    Attributes:
+        parameter: the request parameter most related to the absence.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class Reader:
+    """ChannelExplorer data of one experiment, read through a data provider.
+
+    Args:
+        data_provider: a `tensorboard.data.provider.DataProvider`.
+        experiment_id: experiment id passed to the provider ("" locally).
+        ctx: a `tensorboard.context.RequestContext` (a fresh one if None).
+        cache: shared `LRUCache` for indexes and decoded blobs (a small
+            private one if None).
+        downsample: value passed as ``downsample`` to ``read_*`` calls; None
+            or 0 means "all the loader kept".
+        warned: set used to emit each version warning once (module-wide by
+            default).
+        list_ttl: seconds a ``list_*`` answer of the provider is reused
+            across readers sharing `cache` (0: ask every time). Data servers
+            reload every few seconds anyway; a short TTL saves 2-3 RPCs per
+            request when the frontend fires many at once.
+    """
+
+    def __init__(self, data_provider, experiment_id: str = "", ctx=None, cache: LRUCache | None = None,
+                 downsample: int | None = None, warned: set | None = None, list_ttl: float = 0.0):
+        if data_provider is None:
+            raise ValueError("data_provider is required")
+        if downsample is not None and (not isinstance(downsample, int) or downsample < 0):
+            raise ValueError(f"downsample must be a non-negative integer or None, got {downsample!r}")
+        self._dp = data_provider
+        self._eid = experiment_id or ""
+        self._ctx = ctx if ctx is not None else tb_context.RequestContext()
+        self._cache = cache if cache is not None else LRUCache(max_entries=64, max_bytes=64 * 1024 * 1024)
+        self._downsample = downsample or DOWNSAMPLE_ALL
+        self._warned = _WARNED if warned is None else warned
+        if not isinstance(list_ttl, (int, float)) or list_ttl < 0:
+            raise ValueError(f"list_ttl must be a non-negative number, got {list_ttl!r}")
+        self._list_ttl = float(list_ttl)
+        self._memo: dict = {}  # per-instance (per-request) results of list calls
+
+    # ------------------------------------------------------------------ helpers
+    def _call(self, what: str, fn, **kwargs):
+        """Calls the data provider, turning its errors into reader errors."""
+        try:
+            return fn(self._ctx, experiment_id=self._eid, plugin_name=metadata.PLUGIN_NAME, **kwargs)
+        except tb_errors.NotFoundError as exc:
+            raise DataNotFoundError(f"{what}: {exc}") from exc
+        except tb_errors.PublicError as exc:
+            raise ReaderError(f"{what}: {exc}") from exc
+
+    def _listed(self, key: tuple, load):
+        """Result of a list call: memoized per reader, and for `list_ttl` seconds in the cache."""
+        if key in self._memo:
+            return self._memo[key]
+        ckey = ("listing", self._eid) + key
+        hit = self._cache.get(ckey) if self._list_ttl > 0 else None
+        if hit is not None and time.monotonic() - hit[0] < self._list_ttl:
+            value = hit[1]
+        else:
+            value = load()
+            if self._list_ttl > 0:
+                self._cache.put(ckey, (time.monotonic(), value))
+        self._memo[key] = value
+        return value
+
+    def _usable(self, run: str, tag: str, content: bytes) -> bool:
+        """True if the tag's plugin content is a version this reader knows."""
+        if metadata.parse_plugin_content(content) is not None:
+            return True
+        key = (self._eid, run, tag)
+        with _WARNED_LOCK:
+            first = key not in self._warned
+            self._warned.add(key)
+        if first:
+            version = metadata.content_version(content)
+            if version is not None and version > metadata.PROTO_VERSION:
+                logger.warning(
+                    "ChannelExplorer: skipping run %r tag %r: content version %d is newer than this "
+                    "plugin's %d; upgrade tensorboard_plugin_channelexplorer to read it",
+                    run, tag, version, metadata.PROTO_VERSION,
+                )
+            else:
+                logger.warning("ChannelExplorer: skipping run %r tag %r: unreadable plugin content", run, tag)
+        return False
+
+    def _tensor_series(self, run: str | None, tags: list[str]) -> dict:
+        """run -> tag -> TensorTimeSeries, usable tags only."""
+        def load():
+            flt = provider.RunTagFilter(runs=None if run is None else [run], tags=tags)
+            listing = self._call("listing tensors", self._dp.list_tensors, run_tag_filter=flt) or {}
+            return {
+                r: {t: ts for t, ts in by_tag.items() if self._usable(r, t, ts.plugin_content)}
+                for r, by_tag in listing.items()
+            }
+
+        return self._listed(("list_tensors", run, tuple(tags)), load)
+
+    def _tensor_records(self, run: str, tag: str) -> dict:
+        """step -> [(wall_time, raw numpy value), ...] of a JSON tensor tag, in file order."""
+        series = self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG]).get(run, {}).get(tag)
+        if series is None:
+            return {}
+        ckey = ("tensors", self._eid, run, tag, series.max_step, series.max_wall_time, self._downsample)
+
+        def load():
+            flt = provider.RunTagFilter(runs=[run], tags=[tag])
+            data = self._call(f"reading {tag!r} of run {run!r}", self._dp.read_tensors,
+                              downsample=self._downsample, run_tag_filter=flt)
+            out = {}
+            for datum in data.get(run, {}).get(tag, []):  # sorted by step; stable for duplicates
+                out.setdefault(int(datum.step), []).append((float(datum.wall_time), datum.numpy))
+            return out
+
+        return self._cache.get_or_compute(ckey, load)
+
+    def _blob_index(self, run: str) -> dict:
+        """tag -> step -> BlobSequenceDatum for every usable blob tag of `run`; last record wins."""
+        mkey = ("blob_index", run)
+        if mkey in self._memo:
+            return self._memo[mkey]
+
+        def list_blobs():
+            flt = provider.RunTagFilter(runs=[run])
+            return self._call(f"listing blobs of run {run!r}", self._dp.list_blob_sequences, run_tag_filter=flt) or {}
+
+        listing = self._listed(("list_blob_sequences", run), list_blobs)
+        usable = {t: ts for t, ts in listing.get(run, {}).items() if self._usable(run, t, ts.plugin_content)}
+        signature = tuple(sorted((t, ts.max_step, ts.max_wall_time, ts.max_length) for t, ts in usable.items()))
+        ckey = ("blob_index", self._eid, run, signature, self._downsample)
+
+        def load():
+            if not usable:
+                return {}
+            data = self._call(
+                f"reading blobs of run {run!r}", self._dp.read_blob_sequences, downsample=self._downsample,
+                run_tag_filter=provider.RunTagFilter(runs=[run], tags=sorted(usable)),
+            )
+            out = {}
+            for tag, seq in data.get(run, {}).items():
+                by_step = out.setdefault(tag, {})
+                for datum in seq:
+                    by_step[int(datum.step)] = datum
+            return out
+
+        self._memo[mkey] = self._cache.get_or_compute(ckey, load)
+        return self._memo[mkey]
+
+    def _datum(self, run: str, step: int, tag: str, what: str, parameter: str | None):
+        datum = self._blob_index(run).get(tag, {}).get(step)
+        if datum is None:
+            raise DataNotFoundError(
+                f"no {what} at step {step} of run {run!r} (not logged, or dropped by TensorBoard's "
+                f"sampling; start TensorBoard with --samples_per_plugin {metadata.PLUGIN_NAME}=0)",
+                parameter,
+            )
+        return datum
+
+    def _read_blob(self, run: str, tag: str, step: int, datum, index: int) -> bytes:
+        if index >= len(datum.values):
+            raise DataNotFoundError(f"blob {index} of {tag!r} at step {step} of run {run!r} is missing", "index")
+        try:
+            return self._dp.read_blob(self._ctx, blob_key=datum.values[index].blob_key)
+        except tb_errors.NotFoundError as exc:
+            raise DataNotFoundError(f"blob of {tag!r} at step {step} of run {run!r} is gone: {exc}") from exc
+        except tb_errors.PublicError as exc:
+            raise CorruptDataError(f"cannot read blob of {tag!r} at step {step} of run {run!r}: {exc}") from exc
+
+    def _npz(self, run: str, step: int, tag: str, what: str, parameter: str | None) -> tuple[dict, float]:
+        """Decoded npz of a one-blob tag, and the record's wall time."""
+        datum = self._datum(run, step, tag, what, parameter)
+        ckey = ("npz", self._eid, run, tag, step, datum.wall_time)
+
+        def load():
+            raw = self._read_blob(run, tag, step, datum, 0)
+            try:
+                return encoding.decode_npz(raw)
+            except CorruptDataError as exc:
+                raise CorruptDataError(f"corrupt {what} at step {step} of run {run!r}: {exc}") from exc
+
+        return self._cache.get_or_compute(ckey, load), float(datum.wall_time)
+
+    # --------------------------------------------------------------- public API
+    def runs(self) -> list[str]:
+        """Names of runs that have a readable ChannelExplorer manifest, sorted."""
+        listing = self._tensor_series(None, [metadata.MANIFEST_TAG])
+        return sorted(r for r, tags in listing.items() if metadata.MANIFEST_TAG in tags)
+
+    def _check_run(self, run) -> None:
+        if not isinstance(run, str) or not run:
+            raise ReaderError("parameter 'run' is required", "run")
+        if metadata.MANIFEST_TAG not in self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG]).get(run, {}):
+            raise ReaderError(f"unknown run {run!r}: it has no ChannelExplorer data", "run")
+
+    def steps(self, run: str) -> list[int]:
+        """Sorted steps of `run` that have a manifest.
+
+        Raises:
+            ReaderError: unknown run.
+        """
+        self._check_run(run)
+        return sorted(self._tensor_records(run, metadata.MANIFEST_TAG))
+
+    def resolve_step(self, run: str, step: int | None = None) -> int:
+        """Returns `step`, or the latest step when None.
+
+        Raises:
+            ReaderError: unknown run, or a step the run does not have.
+        """
+        steps = self.steps(run)
+        if not steps:
+            raise DataNotFoundError(f"run {run!r} has no readable manifest", "run")
+        if step is None:
+            return steps[-1]
+        if step not in steps:
+            shown = steps if len(steps) <= 20 else steps[:10] + ["..."] + steps[-5:]
+            raise ReaderError(f"unknown step {step} for run {run!r}; available steps: {shown}", "step")
+        return int(step)
+
+    def manifest(self, run: str, step: int | None = None) -> dict:
+        """The manifest JSON of a step (the latest when `step` is None).
+
+        Raises:
+            ReaderError: unknown run or step.
+            CorruptDataError: unreadable manifest.
+        """
+        step = self.resolve_step(run, step)
+        wall_time, value = self._manifest_record(run, step)
+        ckey = ("manifest", self._eid, run, step, wall_time)
+
+        def load():
+            try:
+                man = encoding.decode_json_value(value)
+            except CorruptDataError as exc:
+                raise CorruptDataError(f"corrupt manifest at step {step} of run {run!r}: {exc}") from exc
+            if not isinstance(man, dict) or not isinstance(man.get("layers", []), list):
+                raise CorruptDataError(f"corrupt manifest at step {step} of run {run!r}: not a manifest object")
+            return man
+
+        return self._cache.get_or_compute(ckey, load)
+
+    def graph(self, run: str, step: int | None = None) -> dict:
+        """The model graph JSON: the record at `step`, else the nearest earlier one, else the latest.
+
+        Raises:
+            ReaderError: unknown run or step.
+            DataNotFoundError: no graph was logged.
+        """
+        step = self.resolve_step(run, step)
+        records = self._tensor_records(run, metadata.GRAPH_TAG)
+        if not records:
+            raise DataNotFoundError(f"run {run!r} has no graph", "run")
+        earlier = [s for s in records if s <= step]
+        chosen = max(earlier) if earlier else max(records)
+        try:
+            graph = encoding.decode_json_value(records[chosen][-1][1])
+        except CorruptDataError as exc:
+            raise CorruptDataError(f"corrupt graph at step {chosen} of run {run!r}: {exc}") from exc
+        if not isinstance(graph, dict):
+            raise CorruptDataError(f"corrupt graph at step {chosen} of run {run!r}: not an object")
+        return graph
+
+    def layer_info(self, run: str, step: int, layer: str) -> dict:
+        """The manifest entry of `layer` at `step`.
+
+        Raises:
+            ReaderError: unknown run, step or layer.
+        """
+        if not isinstance(layer, str) or not layer:
+            raise ReaderError("parameter 'layer' is required", "layer")
+        for entry in self.manifest(run, step).get("layers", []):
+            if isinstance(entry, dict) and entry.get("name") == layer:
+                return entry
+        raise ReaderError(f"unknown layer {layer!r} in run {run!r} at step {step}", "layer")
+
+    def run_info(self, run: str) -> dict:
+        """Steps and downsampling report of a run.
+
+        Returns:
+            ``{"run", "steps", "steps_written", "downsampled",
+            "steps_without_blobs", "rewritten_steps"}``: ``steps_written`` is the
+            writer's count from the latest manifest; ``downsampled`` is True when
+            the loader kept fewer steps than written or some steps lost blobs;
+            ``rewritten_steps`` are steps the loader returned more than once.
+        """
+        steps = self.steps(run)
+        steps_written = len(steps)
+        if steps:
+            try:
+                written = self.manifest(run, steps[-1]).get("steps_written")
+                if isinstance(written, int) and not isinstance(written, bool):
+                    steps_written = written
+            except CorruptDataError:
+                pass
+        index = self._blob_index(run)
+        without = []
+        for step in steps:
+            try:
+                man = self.manifest(run, step)
+            except CorruptDataError:
+                without.append(step)
+                continue
+            tags = [metadata.INPUTS_TAG] + [
+                metadata.layer_tag(e["name"]) for e in man.get("layers", []) if isinstance(e, dict) and "name" in e
+            ]
+            if any(step not in index.get(t, {}) for t in tags):
+                without.append(step)
+        return {
+            "run": run,
+            "steps": steps,
+            "steps_written": int(steps_written),
+            "downsampled": bool(steps_written > len(steps) or without),
+            "steps_without_blobs": without,
+            "rewritten_steps": self._rewritten_steps(run),
+        }
+
+    def _rewritten_steps(self, run: str) -> list[int]:
+        return sorted(s for s, recs in self._tensor_records(run, metadata.MANIFEST_TAG).items() if len(recs) > 1)
+
+    def _manifest_record(self, run: str, step: int) -> tuple[float, object]:
+        """The manifest record of a step: the last one, unless the loader cannot serve its blobs.
+
+        When a step was written twice, TensorBoard's Python loader
+        (``--load_fast=false``) returns both manifests but only the FIRST
+        record's blobs. The writer gives every tag of a record one wall time,
+        so if the inputs blob matches an earlier manifest and not the last,
+        that earlier manifest is the one consistent with the servable blobs.
+        """
+        records = self._tensor_records(run, metadata.MANIFEST_TAG)[step]
+        if len(records) > 1:
+            datum = self._blob_index(run).get(metadata.INPUTS_TAG, {}).get(step)
+            walls = [w for w, _ in records]
+            if datum is not None and datum.wall_time != walls[-1] and datum.wall_time in walls:
+                key = (self._eid, run, "rewritten", step)
+                with _WARNED_LOCK:
+                    first = key not in self._warned
+                    self._warned.add(key)
+                if first:
+                    logger.warning(
+                        "ChannelExplorer: step %d of run %r was written more than once and this data loader "
+                        "serves only the first record's arrays; showing that record (the default Rust "
+                        "loader, without --load_fast=false, serves the last)", step, run,
+                    )
+                return records[walls.index(datum.wall_time)]
+        return records[-1]
+
+    def inputs(self, run: str, step: int | None = None) -> dict:
+        """The inputs npz of a step: ``labels``, ``sample_ids``, optional ``predictions``, ``probabilities``.
+
+        Raises:
+            ReaderError: unknown run or step.
+            DataNotFoundError: the inputs blob is absent.
+            CorruptDataError: unreadable or ill-shaped blob.
+        """
+        step = self.resolve_step(run, step)
+        arrays, _ = self._npz(run, step, metadata.INPUTS_TAG, "inputs", "step")
+        labels = arrays.get("labels")
+        if labels is None or labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+            raise CorruptDataError(f"corrupt inputs at step {step} of run {run!r}: 'labels' must be int[N]")
+        n = labels.shape[0]
+        for name in ("sample_ids", "predictions", "probabilities"):
+            if name in arrays and arrays[name].shape[:1] != (n,):
+                raise CorruptDataError(f"corrupt inputs at step {step} of run {run!r}: {name!r} is not [N={n}]")
+        return arrays
+
+    def summaries(self, run: str, step: int | None, layer: str) -> dict:
+        """The layer npz of a step: ``pre/l2``, ..., optional ``filter_norm``.
+
+        Raises:
+            ReaderError: unknown run, step or layer.
+            DataNotFoundError: the layer blob is absent at that step.
+            CorruptDataError: unreadable blob.
+        """
+        step = self.resolve_step(run, step)
+        self.layer_info(run, step, layer)
+        arrays, _ = self._npz(run, step, metadata.layer_tag(layer), f"summaries of layer {layer!r}", "layer")
+        return arrays
+
+    def layer_token(self, run: str, step: int, layer: str | None = None) -> float:
+        """Wall time of the record behind a layer's (or the inputs') data; use in cache keys."""
+        tag = metadata.INPUTS_TAG if layer is None else metadata.layer_tag(layer)
+        return float(self._datum(run, step, tag, "data", "layer").wall_time)
+
+    def summary_matrix(self, run: str, step: int | None, layer: str, fn: str = "l2", stage: str = "pre") -> np.ndarray:
+        """One ``[N, C]`` float32 summary matrix.
+
+        Raises:
+            ReaderError: unknown run, step, layer, or a `fn`/`stage` the layer
+                was not summarized with.
+            DataNotFoundError: the layer blob is absent at that step.
+            CorruptDataError: unreadable or ill-shaped blob.
+        """
+        if fn not in metadata.SUMMARY_FUNCTIONS:
+            raise ReaderError(f"unknown fn {fn!r}; expected one of {list(metadata.SUMMARY_FUNCTIONS)}", "fn")
+        if stage not in metadata.STAGES:
+            raise ReaderError(f"unknown stage {stage!r}; expected one of {list(metadata.STAGES)}", "stage")
+        step = self.resolve_step(run, step)
+        info = self.layer_info(run, step, layer)
+        arrays = self.summaries(run, step, layer)
+        key = metadata.summary_key(stage, fn)
+        if key not in arrays:
+            if stage not in info.get("stages", metadata.STAGES):
+                raise ReaderError(f"layer {layer!r} has no stage {stage!r}; it has {info.get('stages')}", "stage")
+            raise ReaderError(f"layer {layer!r} has no summary {fn!r} at stage {stage!r}", "fn")
+        mat = arrays[key]
+        n = self.manifest(run, step).get("n_inputs")
+        if mat.ndim != 2 or (isinstance(n, int) and mat.shape[0] != n):
+            raise CorruptDataError(
+                f"corrupt summaries of layer {layer!r} at step {step} of run {run!r}: "
+                f"{key!r} has shape {mat.shape}, expected [N={n}, C]"
+            )
+        return np.asarray(mat, dtype=np.float32)
+
+    def thumbnail_png(self, run: str, step: int | None, index: int) -> bytes:
+        """PNG bytes of input `index`.
+
+        Raises:
+            ReaderError: unknown run/step, or `index` outside [0, N).
+            DataNotFoundError: no thumbnails at that step.
+        """
+        step = self.resolve_step(run, step)
+        self._check_index(run, step, index)
+        datum = self._datum(run, step, metadata.THUMBNAILS_TAG, "thumbnails", "index")
+        ckey = ("thumb", self._eid, run, step, datum.wall_time, index)
+        return self._cache.get_or_compute(ckey, lambda: bytes(self._read_blob(run, metadata.THUMBNAILS_TAG, step, datum, index)))
+
+    def _check_index(self, run: str, step: int, index) -> int:
+        n = self.manifest(run, step).get("n_inputs")
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise ReaderError(f"index must be an integer, got {index!r}", "index")
+        if isinstance(n, int) and not 0 <= index < n:
+            raise ReaderError(f"index {index} is outside [0, {n})", "index")
+        return int(index)
+
+    def activation_map(self, run: str, step: int | None, layer: str, index: int, channel: int):
+        """The de-quantized activation map of one input and channel (Eq. 2).
+
+        Returns:
+            ``(map float32[h, w], lo, hi)``, or None when no map was logged for
+            that layer or input.
+
+        Raises:
+            ReaderError: unknown run/step/layer, `index` or `channel` out of range.
+            CorruptDataError: unreadable or ill-shaped blob.
+        """
+        step = self.resolve_step(run, step)
+        info = self.layer_info(run, step, layer)
+        index = self._check_index(run, step, index)
+        channels = info.get("channels")
+        if not isinstance(channel, (int, np.integer)) or isinstance(channel, bool):
+            raise ReaderError(f"channel must be an integer, got {channel!r}", "channel")
+        if isinstance(channels, int) and not 0 <= channel < channels:
+            raise ReaderError(f"channel {channel} is outside [0, {channels}) for layer {layer!r}", "channel")
+        tag = metadata.maps_tag(layer)
+        if step not in self._blob_index(run).get(tag, {}):
+            return None
+        arrays, _ = self._npz(run, step, tag, f"activation maps of layer {layer!r}", "layer")
+        maps, indices = arrays.get("maps"), arrays.get("indices")
+        if (maps is None or indices is None or "lo" not in arrays or "hi" not in arrays
+                or maps.ndim != 4 or indices.ndim != 1 or len(indices) != len(maps)):
+            raise CorruptDataError(f"corrupt activation maps of layer {layer!r} at step {step} of run {run!r}")
+        hits = np.flatnonzero(indices == index)
+        if hits.size == 0:
+            return None
+        if channel >= maps.shape[1]:
+            return None
+        lo, hi = float(arrays["lo"]), float(arrays["hi"])
+        q = maps[hits[-1], channel].astype(np.float32)
+        return lo + q / 255.0 * (hi - lo), lo, hi
