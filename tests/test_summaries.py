@@ -17,7 +17,18 @@ import pytest
 import torch
 from skimage.filters import threshold_otsu
 
+from tensorboard_plugin_channelexplorer import summaries
 from tensorboard_plugin_channelexplorer.summaries import filter_norms, otsu_thresholds, summarize
+
+
+@pytest.fixture(autouse=True, params=["fused-cpu", "torch"])
+def summary_path(request, monkeypatch):
+    """Runs every test on both CPU paths: the fused numba kernel and eager torch."""
+    if request.param == "torch":
+        monkeypatch.setattr(summaries, "_CPU_KERNEL", False)
+    else:
+        assert summaries._cpu_kernel() is not None, "numba kernel unavailable"
+    return request.param
 
 
 def _skimage_variance(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, np.ndarray]:
