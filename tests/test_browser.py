@@ -1,11 +1,15 @@
 """The ChannelExplorer tab in a real TensorBoard, driven by a real Chromium.
 
 Writes a logdir with `ChannelExplorerWriter` (the digits CNN of
-``examples/digits.py``, 2 steps), starts ``tensorboard`` (Rust data server by
+``examples/digits.py``: run ``digits`` with 3 steps, and a second run
+``digits_b`` trained at another learning rate for the multi-run timeline),
+starts ``tensorboard`` (Rust data server by
 default, and ``--load_fast=false``), and runs ``tests/browser/tab.mjs`` with
 playwright-core from ``frontend/node_modules`` against Debian's Chromium. The
-script checks the graph, a layer's panels, Jaccard and heatmap clicks and a
-step change; screenshots land in ``artifacts/screenshots/<loader>/``.
+script checks the graph, a layer's panels, Jaccard and heatmap clicks, a
+step change, compare mode, the timeline grid (a cell click opens that layer at
+that step), the trajectory slider, the diff view and the multi-run lines;
+screenshots land in ``artifacts/screenshots/<loader>/``.
 
 Skips when Chromium, node or ``frontend/node_modules`` is missing, unless
 ``CI=true`` (then it fails).
@@ -33,7 +37,8 @@ SCRIPT = os.path.join(REPO, "tests", "browser", "tab.mjs")
 BUNDLE = os.path.join(REPO, "tensorboard_plugin_channelexplorer", "static", "index.js")
 ARTIFACTS = os.path.join(REPO, "artifacts", "screenshots")
 RUN = "digits"
-STEPS = (0, 1)
+RUN_B = "digits_b"
+STEPS = (0, 1, 2)
 # Conv chain and pooling of the digits CNN (the 1x1 global-average-pool output
 # is left out: a single value per channel has no Otsu threshold).
 LAYERS = ["conv1", "conv2", "pool", "conv3"]
@@ -70,7 +75,7 @@ def _requirements():
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):
-    """Two steps of the digits CNN, logged with the real writer (a short epoch between)."""
+    """Two runs of the digits CNN, three steps each, logged with the real writer (a short epoch between)."""
     import torch
 
     sys.path.insert(0, os.path.join(REPO, "examples"))
@@ -83,23 +88,24 @@ def logdir(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("browser_logdir"))
     torch.set_num_threads(1)
     x_tr, y_tr, x_te, y_te, _idx_tr, idx_te = digits.load_digits_tensors(seed=0)
-    model = digits.make_cnn(seed=0)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     probe_x, probe_y, probe_ids = digits.probe_set(x_te, y_te, idx_te, per_class=6)
-    with ChannelExplorerWriter(os.path.join(root, RUN)) as writer:
-        for step in STEPS:
-            if step:
-                digits.train_epoch(model, opt, x_tr, y_tr, seed=step)
-            model.eval()
-            writer.log_layers(
-                model,
-                probe_x,
-                labels=probe_y,
-                step=step,
-                class_names=digits.CLASS_NAMES,
-                sample_ids=probe_ids,
-                layers=LAYERS,
-            )
+    for run, lr, seed in ((RUN, 1e-2, 0), (RUN_B, 2e-3, 1)):
+        model = digits.make_cnn(seed=seed)
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+        with ChannelExplorerWriter(os.path.join(root, run)) as writer:
+            for step in STEPS:
+                if step:
+                    digits.train_epoch(model, opt, x_tr, y_tr, seed=step)
+                model.eval()
+                writer.log_layers(
+                    model,
+                    probe_x,
+                    labels=probe_y,
+                    step=step,
+                    class_names=digits.CLASS_NAMES,
+                    sample_ids=probe_ids,
+                    layers=LAYERS,
+                )
     return root
 
 
@@ -144,7 +150,7 @@ def tensorboard_url(request, logdir, tmp_path):
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             runs = _runs(base)
-            if runs and any(r["run"] == RUN and len(r["steps"]) == len(STEPS) for r in runs):
+            if runs and all(any(r["run"] == name and len(r["steps"]) == len(STEPS) for r in runs) for name in (RUN, RUN_B)):
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"tensorboard did not serve {RUN} with {len(STEPS)} steps; log:\n{log_path.read_text()[-3000:]}")
@@ -170,7 +176,7 @@ def test_tab_in_chromium(tensorboard_url):
     os.makedirs(outdir, exist_ok=True)
     try:
         result = subprocess.run(
-            ["node", SCRIPT, base, outdir, "--run", RUN],
+            ["node", SCRIPT, base, outdir, "--run", RUN, "--run-b", RUN_B],
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -180,6 +186,9 @@ def test_tab_in_chromium(tensorboard_url):
         pytest.fail(f"browser script timed out after {SCRIPT_TIMEOUT_S} s:\n{err.stdout or ''}\n{err.stderr or ''}")
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"browser script failed ({loader} loader):\n{output}"
-    for name in ("01-graph.png", "02-scatter.png", "03-jaccard.png", "04-heatmap-overlay.png", "05-step-changed.png"):
+    for name in (
+        "01-graph.png", "02-scatter.png", "03-jaccard.png", "04-heatmap-overlay.png", "05-step-changed.png",
+        "07-timeline.png", "08-timeline-opened.png", "09-trajectory.png", "10-diff.png", "11-timeline-runs.png",
+    ):
         assert os.path.getsize(os.path.join(outdir, name)) > 1000, name
     assert "ALL OK" in output

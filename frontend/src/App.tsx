@@ -4,14 +4,15 @@
  */
 import { useMemo, useState } from "react";
 import * as api from "./api";
-import { LabeledSelect, RunSelect, StepPicker } from "./components/Controls";
+import { LabeledSelect, RunSelect, Segmented, StepPicker } from "./components/Controls";
 import { DatasetSidebar } from "./components/Sidebar";
 import { EmptyState, ErrorBox, Loading } from "./components/Status";
 import { useAsync } from "./components/useAsync";
 import { DEFAULT_SETTINGS, SideCtx } from "./graph/context";
-import type { SideContext, ViewSettings } from "./graph/context";
+import type { FocusRequest, SideContext, ViewSettings } from "./graph/context";
 import { GraphView } from "./graph/GraphView";
 import { SelectionProvider } from "./state";
+import { DownsampleNotice, TimelineView } from "./timeline/TimelineView";
 import type { DRMethod, HeatmapOrder, RunInfo, Stage, SummaryFn } from "./types";
 
 /** A (run, step) pair; `step` null follows the run's latest step. */
@@ -65,12 +66,14 @@ function Side({
   step,
   settings,
   withSidebar,
+  focus,
 }: {
   side: "a" | "b";
   run: string;
   step: number;
   settings: ViewSettings;
   withSidebar: boolean;
+  focus?: FocusRequest | null;
 }) {
   const state = useAsync((signal) => api.layers({ run, step }, signal), [run, step]);
   const ctx = useMemo<SideContext | null>(() => {
@@ -91,7 +94,7 @@ function Side({
     <SideCtx.Provider value={ctx}>
       <div className="ce-side" data-testid={`side-${side}`} data-run={run} data-step={step}>
         {state.loading && <div className="ce-progress" role="progressbar" aria-label="Loading" />}
-        <GraphView />
+        <GraphView focus={focus} />
         {withSidebar && <DatasetSidebar />}
       </div>
     </SideCtx.Provider>
@@ -169,6 +172,9 @@ function Tab() {
   const [b, setB] = useState<SideChoice | null>(null);
   const [compare, setCompare] = useState(false);
   const [settings, setSettings] = useState<ViewSettings>(DEFAULT_SETTINGS);
+  const [mode, setMode] = useState<"graph" | "timeline">("graph");
+  const [timelineRuns, setTimelineRuns] = useState<string[] | null>(null);
+  const [focus, setFocus] = useState<FocusRequest | null>(null);
 
   const runs = runsState.data?.runs ?? [];
   const choiceA: SideChoice | null = a && runs.some((r) => r.run === a.run) ? a : runs[0] ? { run: runs[0].run, step: null } : null;
@@ -184,6 +190,16 @@ function Tab() {
         : null;
   const stepA = choiceA ? resolveStep(runs.find((r) => r.run === choiceA.run), choiceA.step) : null;
   const stepB = choiceB ? resolveStep(runs.find((r) => r.run === choiceB.run), choiceB.step) : null;
+  const shownTimelineRuns = (timelineRuns ?? []).filter((r) => runs.some((x) => x.run === r));
+  const tlRuns = shownTimelineRuns.length ? shownTimelineRuns : choiceA ? [choiceA.run] : [];
+  const infoA = choiceA ? runs.find((r) => r.run === choiceA.run) : undefined;
+
+  /** Timeline cell click: the graph mode, side A at (run, step), the layer revealed with its scatterplot open. */
+  const openLayer = (run: string, step: number, layer: string) => {
+    setA({ run, step });
+    setFocus((f) => ({ layer, panel: "scatter", nonce: (f?.nonce ?? 0) + 1 }));
+    setMode("graph");
+  };
 
   return (
     <div className="ce-app" data-testid="ce-app">
@@ -191,7 +207,19 @@ function Tab() {
         <span className="ce-title" title="ChannelExplorer: class separability across layers and channels">
           ChannelExplorer
         </span>
-        {runs.length > 0 && choiceA && (
+        {runs.length > 0 && (
+          <Segmented<"graph" | "timeline">
+            label="View mode"
+            value={mode}
+            testId="mode-switch"
+            onChange={setMode}
+            options={[
+              { value: "graph", label: "Graph", title: "The model graph with per-layer panels at one step" },
+              { value: "timeline", label: "Timeline", title: "Separability of every layer over steps, trajectories and diffs" },
+            ]}
+          />
+        )}
+        {mode === "graph" && runs.length > 0 && choiceA && (
           <>
             <SidePicker runs={runs} choice={choiceA} onChange={setA} prefix="a" />
             <label className="ce-check" title="Show two (run, step) pairs side by side">
@@ -208,6 +236,9 @@ function Tab() {
         </button>
       </header>
       {runs.length > 0 && <SettingsBar settings={settings} onChange={setSettings} />}
+      {mode === "graph" && infoA?.downsampled && (
+        <DownsampleNotice run={infoA.run} kept={infoA.steps.length} written={infoA.steps_written} />
+      )}
       <main className={`ce-main${compare ? " ce-main--compare" : ""}`}>
         {runsState.error ? (
           <ErrorBox error={runsState.error} title="Could not list runs" onRetry={() => setReload((r) => r + 1)} />
@@ -215,9 +246,11 @@ function Tab() {
           <Loading label="Loading runs…" />
         ) : !runs.length || !choiceA || stepA === null ? (
           <EmptyState />
+        ) : mode === "timeline" ? (
+          <TimelineView runs={runs} selected={tlRuns} onSelected={setTimelineRuns} settings={settings} onOpen={openLayer} />
         ) : (
           <>
-            <Side side="a" run={choiceA.run} step={stepA} settings={settings} withSidebar={!compare} key="a" />
+            <Side side="a" run={choiceA.run} step={stepA} settings={settings} withSidebar={!compare} key="a" focus={focus} />
             {compare && choiceB && stepB !== null && (
               <Side side="b" run={choiceB.run} step={stepB} settings={settings} withSidebar key="b" />
             )}

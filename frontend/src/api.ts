@@ -23,6 +23,10 @@ import type {
   Stage,
   SummariesResponse,
   SummaryFn,
+  AlignMethod,
+  DiffResponse,
+  TimelineResponse,
+  TrajectoryResponse,
 } from "./types";
 
 /** Error raised for a non-2xx answer; `message` is the backend's `error` text. */
@@ -43,8 +47,11 @@ export class ApiError extends Error {
   }
 }
 
-type ParamValue = string | number | boolean | null | undefined;
-/** Query parameters; `null`/`undefined` values are left out (backend default). */
+type ParamValue = string | number | boolean | null | undefined | ReadonlyArray<string | number>;
+/**
+ * Query parameters; `null`/`undefined` values are left out (backend default),
+ * arrays repeat the key (`run=a&run=b`) in their given order.
+ */
 export type Params = Record<string, ParamValue>;
 
 let baseOverride: string | null = null;
@@ -71,6 +78,12 @@ export function buildUrl(route: string, params: Params = {}): string {
   for (const key of Object.keys(params).sort()) {
     const value = params[key];
     if (value === null || value === undefined) continue;
+    if (Array.isArray(value)) {
+      for (const v of value as ReadonlyArray<string | number>) {
+        parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(v))}`);
+      }
+      continue;
+    }
     const text = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
     parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
   }
@@ -230,4 +243,81 @@ export function overlayUrl(
   alpha?: number,
 ): string {
   return buildUrl("overlay", { ...rs(q), layer: q.layer, index, channel, alpha });
+}
+
+/** Options of `timeline`. */
+export interface TimelineQuery {
+  /** One or more runs (one line each in the multi-run chart). */
+  runs: readonly string[];
+  fn?: SummaryFn;
+  stage?: Stage;
+}
+
+/** `GET /timeline`: separability score of every layer at every step, per run, with accuracy. */
+export function timeline(q: TimelineQuery, signal?: AbortSignal): Promise<TimelineResponse> {
+  if (!q.runs.length) return Promise.reject(new Error("timeline: at least one run is required"));
+  return getJson<TimelineResponse>("timeline", { run: q.runs, fn: q.fn, stage: q.stage }, signal);
+}
+
+/** Options of `trajectory`. */
+export interface TrajectoryQuery {
+  run: string;
+  layer: string;
+  method?: DRMethod;
+  align?: AlignMethod;
+  seed?: number;
+  fn?: SummaryFn;
+  stage?: Stage;
+  /** Subset of steps; omitted means every step of the run. */
+  steps?: readonly number[] | null;
+}
+
+/** `GET /trajectory`: aligned 2D projections of a layer's inputs at each step. */
+export function trajectory(q: TrajectoryQuery, signal?: AbortSignal): Promise<TrajectoryResponse> {
+  return getJson<TrajectoryResponse>(
+    "trajectory",
+    {
+      run: q.run,
+      layer: q.layer,
+      method: q.method,
+      align: q.align,
+      seed: q.seed,
+      fn: q.fn,
+      stage: q.stage,
+      steps: q.steps && q.steps.length ? q.steps.join(",") : undefined,
+    },
+    signal,
+  );
+}
+
+/** Options of `diff`: side A is (run, step), side B is (run_b, step_b). */
+export interface DiffQuery {
+  run: string;
+  step: number;
+  layer: string;
+  runB: string;
+  stepB: number;
+  fn?: SummaryFn;
+  stage?: Stage;
+  eta?: number;
+  order?: HeatmapOrder;
+}
+
+/** `GET /diff`: B minus A of a layer's channel summaries over the matched inputs. */
+export function diff(q: DiffQuery, signal?: AbortSignal): Promise<DiffResponse> {
+  return getJson<DiffResponse>(
+    "diff",
+    {
+      run: q.run,
+      step: q.step,
+      layer: q.layer,
+      run_b: q.runB,
+      step_b: q.stepB,
+      fn: q.fn,
+      stage: q.stage,
+      eta: q.eta,
+      order: q.order,
+    },
+    signal,
+  );
 }

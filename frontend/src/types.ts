@@ -238,3 +238,104 @@ export interface SelectionProps {
 export type ThumbnailUrl = (index: number) => string;
 /** URL of the overlay PNG of input `index` and `channel`. */
 export type OverlayUrl = (index: number, channel: number) => string;
+
+/** Alignment of the trajectory frames: Procrustes onto the previous frame, or none. */
+export type AlignMethod = 'procrustes' | 'none';
+
+/** One run of `GET /timeline`. */
+export interface TimelineRun {
+  run: string;
+  steps: number[];
+  /** Layers in graph (logging) order. */
+  layers: string[];
+  /** `scores[l][s]`: separability of `layers[l]` at `steps[s]`; `null` where absent. */
+  scores: Array<Array<number | null>>;
+  /** Accuracy per step; `null` where no predictions were logged. */
+  accuracy: Array<number | null>;
+  /** Chance level per step (majority-class fraction), when known. */
+  chance?: Array<number | null>;
+  steps_written: number;
+  /** True when TensorBoard's sampling dropped some written steps. */
+  downsampled: boolean;
+}
+
+/** `GET /timeline?run=R[&run=R2 ...]&fn=l2&stage=pre`. */
+export interface TimelineResponse {
+  /** Name of the separability score, e.g. `knn_loo`. */
+  score: string;
+  /** Neighbours of the kNN score. */
+  k?: number;
+  fn: SummaryFn;
+  stage: Stage;
+  runs: TimelineRun[];
+}
+
+/** One frame (step) of `GET /trajectory`. */
+export interface TrajectoryFrame {
+  step: number;
+  /** 2D points in the order of `sample_ids`. */
+  points: Array<[number, number]>;
+}
+
+/** `GET /trajectory?run=&layer=&method=&align=&seed=&fn=&stage=[&steps=]`. */
+export interface TrajectoryResponse {
+  layer: string;
+  method: DRMethod;
+  align: AlignMethod;
+  steps: number[];
+  /** Inputs present at every step (matched by sample id). */
+  sample_ids: Array<number | string>;
+  labels: number[];
+  matched: number;
+  /** Step -> number of inputs dropped there (not present at every step). */
+  dropped: Record<string, number>;
+  frames: TrajectoryFrame[];
+  /** Mean displacement between consecutive frames (after alignment). */
+  mean_displacement: number[];
+  /** The same without alignment. */
+  mean_displacement_unaligned: number[];
+}
+
+/** A channel whose importance rank changed between A and B. */
+export interface RankChange {
+  channel: number;
+  rank_a: number;
+  rank_b: number;
+  delta: number;
+}
+
+/** `GET /diff?run=&step=&layer=&run_b=&step_b=&fn=&stage=&eta=&order=`. */
+export interface DiffResponse {
+  a: { run: string; step: number };
+  b: { run: string; step: number };
+  /** Inputs present at both sides (matched by sample id). */
+  matched: number;
+  /** Inputs of each side left out. */
+  dropped?: { a: number; b: number };
+  sample_ids: Array<number | string>;
+  /** Class (of side A) of each matched input, in `sample_ids` order. */
+  labels: number[];
+  /** Row indices into `sample_ids`, grouped by class: the order of `diff`'s rows and columns. */
+  order: number[];
+  classes?: number[];
+  /** Offsets in `order` where each class group starts (plus the end). */
+  class_boundaries: number[];
+  /** `[M, M]` Jaccard similarity of B minus A, rows and columns in `order`. */
+  diff: number[][];
+  /** Symmetric colour range `[-m, m]`. */
+  range: [number, number];
+  /** Mean |diff| over pairs i != j. */
+  mean_abs_diff: number;
+  /** `[K, K]` difference of the class-mean Jaccard matrices. */
+  class_diff?: number[][];
+  /** Matched inputs whose label differs between A and B. */
+  label_changes?: number;
+  /** Channels of the layer at A and B. */
+  channels?: [number, number];
+  /** Largest rank changes; `null` when A and B have different channel counts. */
+  rank_changes: RankChange[] | null;
+  /** Channel ordering used for the ranks. */
+  rank_order?: HeatmapOrder;
+  eta?: number;
+  class_names?: string[];
+}

@@ -1,11 +1,15 @@
 // End-to-end check of the ChannelExplorer tab in a real TensorBoard and a real Chromium.
 //
-// Usage: node tests/browser/tab.mjs <tensorboard-url> <outdir> [--run NAME]
+// Usage: node tests/browser/tab.mjs <tensorboard-url> <outdir> [--run NAME] [--run-b NAME]
 //
 // Opens <url>/#channelexplorer, finds the tab's iframe and checks, in order:
 // the graph shows layer nodes; a layer's Scatter panel shows N points (N from
 // /layers); a Jaccard click shows the pair; a heatmap click shows an overlay
-// image; changing the step (keyboard on the step slider) changes the data.
+// image; changing the step (keyboard on the step slider) changes the data;
+// compare mode shows two sides; the timeline mode shows a layers x steps grid
+// and a cell click opens that layer at that step; the trajectory slider and
+// play button change the frame; the diff view renders; with a second run
+// (--run-b, or any other run listed) the timeline draws one line per run.
 // Saves screenshots to <outdir>/*.png. Exits non-zero on the first failure.
 import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +27,8 @@ const [url, outdir] = process.argv.slice(2);
 if (!url || !outdir) fail("usage: node tab.mjs <tensorboard-url> <outdir> [--run NAME]");
 const runArg = process.argv.indexOf("--run");
 const wantRun = runArg > 0 ? process.argv[runArg + 1] : null;
+const runBArg = process.argv.indexOf("--run-b");
+const wantRunB = runBArg > 0 ? process.argv[runBArg + 1] : null;
 mkdirSync(outdir, { recursive: true });
 
 const base = url.replace(/\/+$/, "");
@@ -214,6 +220,122 @@ try {
     await frame.locator('[data-testid="side-b"] [data-testid="layer-node"], [data-testid="side-b"] [data-testid="group-node"]').first().waitFor({ timeout: 30000 });
     await page.screenshot({ path: join(outdir, "06-compare.png") });
   });
+
+  const tl = frame.locator('[data-testid="timeline"]');
+  const modeButton = (label) => frame.locator(`[data-testid="mode-switch"] button`, { hasText: label });
+
+  await step("the timeline shows a layers x steps grid", async () => {
+    await frame.locator('[data-testid="compare-toggle"]').uncheck();
+    await modeButton("Timeline").click();
+    const grid = tl.locator('[data-testid="timeline-grid"]');
+    await grid.waitFor({ state: "visible", timeout: 60000 });
+    const rows = Number(await grid.getAttribute("data-rows"));
+    const cols = Number(await grid.getAttribute("data-cols"));
+    if (cols !== run.steps.length) throw new Error(`grid has ${cols} columns, expected ${run.steps.length} steps`);
+    if (rows !== layersResp.layers.length) throw new Error(`grid has ${rows} rows, expected ${layersResp.layers.length} layers`);
+    const cells = await grid.locator('[data-testid="timeline-cell"]').count();
+    if (cells !== rows * cols) throw new Error(`${cells} cells for ${rows}x${cols}`);
+    // Rows follow the graph (manifest) order.
+    const names = await grid.locator('[data-testid="timeline-layer"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-layer")));
+    const expected = layersResp.layers.map((l) => l.name);
+    if (names.join("|") !== expected.join("|")) throw new Error(`row order ${names} != ${expected}`);
+    const scored = await grid.locator('[data-testid="timeline-cell"]:not([data-value=""])').count();
+    if (!scored) throw new Error("no scored cell");
+    // The layer details below (trajectory + diff of the deepest layer) render too.
+    await tl.locator('[data-testid="timeline-details"] [data-testid="trajectory"]').waitFor({ timeout: 60000 });
+    await tl.locator('[data-testid="timeline-details"] [data-testid="diff"]').waitFor({ timeout: 60000 });
+    log(`  ${rows} layers x ${cols} steps, ${scored} scored cells`);
+    await page.screenshot({ path: join(outdir, "07-timeline.png") });
+  });
+
+  // Open a layer other than the one opened before, at the first step.
+  const openLayer = layersResp.layers.find((l) => l.name !== target.name) ?? target;
+  const openStep = run.steps[0];
+  const opened = await step("clicking a timeline cell opens that layer at that step", async () => {
+    await tl
+      .locator(`[data-testid="timeline-cell"][data-layer="${openLayer.name}"][data-step="${openStep}"]`)
+      .click();
+    await frame.locator(`[data-testid="side-a"][data-step="${openStep}"]`).waitFor({ timeout: 30000 });
+    const n = frame.locator(`[data-testid="side-a"] [data-testid="layer-node"][data-layer="${openLayer.name}"]`);
+    await n.locator('[data-testid="panel-scatter"] [data-testid="scatter"]').waitFor({ state: "attached", timeout: 60000 });
+    const pts = Number(await n.locator('[data-testid="scatter"]').getAttribute("data-points"));
+    if (pts !== N) throw new Error(`opened scatter has ${pts} points, expected ${N}`);
+    const stepShown = await frame.locator('[data-testid="step-select-a"]').inputValue();
+    if (stepShown !== String(openStep)) throw new Error(`step picker shows ${stepShown}, expected ${openStep}`);
+    log(`  opened ${openLayer.name} at step ${openStep}`);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(outdir, "08-timeline-opened.png") });
+    return n;
+  });
+
+  await step("the trajectory slider and play button change the frame", async () => {
+    await opened.locator('[data-testid="toggle-scatter"]').click();
+    await opened.locator('[data-testid="toggle-trajectory"]').click();
+    const traj = opened.locator('[data-testid="trajectory"]');
+    await traj.waitFor({ state: "visible", timeout: 60000 });
+    const pts = Number(await traj.getAttribute("data-points"));
+    if (pts !== N) throw new Error(`trajectory has ${pts} points, expected ${N} (same probe inputs at every step)`);
+    const f0 = Number(await traj.getAttribute("data-frame"));
+    if (f0 !== run.steps.indexOf(openStep)) throw new Error(`trajectory starts at frame ${f0}, expected the shown step`);
+    const slider = opened.locator('[data-testid="trajectory-slider"]');
+    await slider.focus();
+    await slider.press("ArrowRight");
+    await opened.locator(`[data-testid="trajectory"][data-frame="${f0 + 1}"]`).waitFor({ timeout: 5000 });
+    // Select two inputs: their trajectories are drawn across all steps.
+    await traj.locator("circle[data-index]").nth(0).click({ force: true });
+    await traj.locator("circle[data-index]").nth(5).click({ force: true, modifiers: ["Shift"] });
+    await opened.locator('[data-testid="trajectory"][data-trajectories="2"]').waitFor({ timeout: 5000 });
+    await slider.press("Home");
+    await opened.locator('[data-testid="trajectory"][data-frame="0"]').waitFor({ timeout: 5000 });
+    await opened.locator('[data-testid="trajectory-play"]').click();
+    const lastFrame = run.steps.length - 1;
+    await opened.locator(`[data-testid="trajectory"][data-frame="${lastFrame}"]`).waitFor({ timeout: 15000 });
+    log(`  frame ${f0} -> ${f0 + 1} by keyboard; play reached frame ${lastFrame}`);
+    await page.waitForTimeout(200);
+    await opened.locator('[data-testid="panel-trajectory"]').screenshot({ path: join(outdir, "09-trajectory-panel.png") });
+    await page.screenshot({ path: join(outdir, "09-trajectory.png") });
+  });
+
+  await step("the diff view renders", async () => {
+    await opened.locator('[data-testid="toggle-diff"]').click();
+    const canvas = opened.locator('canvas[data-testid="diff"]');
+    await canvas.waitFor({ state: "visible", timeout: 60000 });
+    const n = Number(await canvas.getAttribute("data-n"));
+    if (n !== N) throw new Error(`diff matrix is ${n}x${n}, expected ${N}`);
+    const a = await opened.locator('[data-testid="diff-a-step"]').inputValue();
+    const b = await opened.locator('[data-testid="diff-b-step"]').inputValue();
+    if (a === b) throw new Error(`diff compares step ${a} with itself`);
+    // Painted: some pixel is neither transparent nor white.
+    const painted = await canvas.evaluate((c) => {
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let k = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) k++;
+      return k;
+    });
+    if (!painted) throw new Error("diff canvas is blank");
+    const ranks = await opened.locator('[data-testid="rank-changes"] tbody tr[data-channel]').count();
+    if (!ranks) throw new Error("no rank changes listed");
+    log(`  diff ${n}x${n} (steps ${a} -> ${b}), ${painted} coloured pixels, ${ranks} rank changes`);
+    await page.waitForTimeout(200);
+    await opened.locator('[data-testid="panel-diff"]').screenshot({ path: join(outdir, "10-diff-panel.png") });
+    await page.screenshot({ path: join(outdir, "10-diff.png") });
+  });
+
+  const runB = wantRunB ? runs.find((r) => r.run === wantRunB) : runs.find((r) => r.run !== run.run);
+  if (wantRunB && !runB) fail(`run ${wantRunB} not listed`);
+  if (runB) {
+    await step("several runs draw one line per run", async () => {
+      await modeButton("Timeline").click();
+      await tl.locator('[data-testid="timeline-grid"]').waitFor({ timeout: 60000 });
+      await tl.locator(`[data-testid="timeline-runs"] input[data-run="${runB.run}"]`).check();
+      const lines = tl.locator('[data-testid="timeline-lines"][data-runs="2"]');
+      await lines.waitFor({ state: "visible", timeout: 60000 });
+      const pts = await lines.locator('[data-testid="timeline-point"]').count();
+      if (pts < run.steps.length + runB.steps.length) throw new Error(`${pts} points for 2 runs`);
+      log(`  2 runs, ${pts} points of layer ${await lines.getAttribute("data-layer")}`);
+      await page.screenshot({ path: join(outdir, "11-timeline-runs.png") });
+    });
+  }
 
   if (problems.length) fail(`browser reported problems:\n  ${problems.join("\n  ")}`);
   writeFileSync(join(outdir, "tab-ok.txt"), "ok\n");

@@ -22,7 +22,8 @@ import { ErrorBox, Loading } from "../components/Status";
 import { useAsync } from "../components/useAsync";
 import type { GraphNode, GraphResponse, LayerInfo } from "../types";
 import { useSide } from "./context";
-import { collapseGroup, defaultCollapsed, expandGroup, GROUP_PREFIX, visibleGraph } from "./grouping";
+import { defaultCollapsed, expandGroup, GROUP_PREFIX, revealNode, visibleGraph } from "./grouping";
+import type { FocusRequest } from "./context";
 import { exportLayout, layoutGraph, parseLayout } from "./layout";
 import type { Orientation, Position, Size } from "./layout";
 import { nodeTypes } from "./nodes";
@@ -48,7 +49,15 @@ function download(name: string, text: string) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function GraphCanvas({ graph, onPerf }: { graph: GraphResponse; onPerf?: (n: number) => void }) {
+function GraphCanvas({
+  graph,
+  onPerf,
+  focus,
+}: {
+  graph: GraphResponse;
+  onPerf?: (n: number) => void;
+  focus?: FocusRequest | null;
+}) {
   const side = useSide();
   const flow = useReactFlow();
   const key = useMemo(() => graphKey(graph), [graph]);
@@ -74,6 +83,26 @@ function GraphCanvas({ graph, onPerf }: { graph: GraphResponse; onPerf?: (n: num
     setCollapsed(defaultCollapsed(graph));
     setOpen(new Map());
   }, [key, graph]);
+
+  // A layer asked for by the timeline: reveal it, open the panel, move the view to it.
+  const doneFocus = useRef<number | null>(null);
+  useEffect(() => {
+    if (!focus || doneFocus.current === focus.nonce) return;
+    if (!graph.nodes.some((n) => n.id === focus.layer)) return;
+    doneFocus.current = focus.nonce;
+    setCollapsed((prev) => {
+      const next = revealNode(graph, prev, focus.layer);
+      if (next.size !== prev.size) manual.current.clear();
+      return next;
+    });
+    setOpen((prev) => {
+      const next = new Map(prev);
+      const cur = prev.get(focus.layer) ?? EMPTY;
+      next.set(focus.layer, cur.includes(focus.panel) ? cur : [...cur, focus.panel]);
+      return next;
+    });
+    focusNode.current = focus.layer;
+  }, [focus, graph]);
 
   const onToggle = useCallback((id: string, kind: PanelKind) => {
     setOpen((prev) => {
@@ -149,11 +178,13 @@ function GraphCanvas({ graph, onPerf }: { graph: GraphResponse; onPerf?: (n: num
       })),
     );
     onPerf?.(performance.now() - t0);
-    if (fitPending.current) {
+    // Focus a node only once its panels are open (a timeline request opens them a render later).
+    const focusReady = focusNode.current !== null && (open.get(focusNode.current)?.length ?? 0) > 0;
+    if (fitPending.current && !focusReady) {
       fitPending.current = false;
-      focusNode.current = null;
       requestAnimationFrame(() => requestAnimationFrame(() => void flow.fitView({ padding: 0.08, maxZoom: 1.2, duration: 0 })));
-    } else if (focusNode.current) {
+    } else if (focusNode.current && focusReady) {
+      fitPending.current = false;
       const id = focusNode.current;
       focusNode.current = null;
       requestAnimationFrame(() =>
@@ -319,7 +350,7 @@ export function fallbackGraph(layers: Iterable<LayerInfo>): GraphResponse {
 }
 
 /** Loads the graph of the current side and shows it. */
-export function GraphView({ onPerf }: { onPerf?: (ms: number) => void }) {
+export function GraphView({ onPerf, focus }: { onPerf?: (ms: number) => void; focus?: FocusRequest | null }) {
   const side = useSide();
   const state = useAsync(
     async (signal) => {
@@ -345,7 +376,7 @@ export function GraphView({ onPerf }: { onPerf?: (ms: number) => void }) {
         </p>
       )}
       <ReactFlowProvider>
-        <GraphCanvas graph={state.data.graph} onPerf={onPerf} />
+        <GraphCanvas graph={state.data.graph} onPerf={onPerf} focus={focus} />
       </ReactFlowProvider>
     </div>
   );

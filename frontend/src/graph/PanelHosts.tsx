@@ -14,17 +14,23 @@ import { HeatmapPanel, HierarchyPanel, JaccardPanel, ScatterPanel } from "../pan
 import type { HeatmapCell, JaccardParams, ScatterParams } from "../panels";
 import type { HeatmapOrder, JaccardCellResponse } from "../types";
 import { fnFor, useSide } from "./context";
+import { DiffHost, TrajectoryHost } from "./TrendHosts";
 
 /** The panels a layer node can show ("details inside"). */
-export type PanelKind = "scatter" | "jaccard" | "heatmap" | "hierarchy";
+export type PanelKind = "scatter" | "jaccard" | "heatmap" | "hierarchy" | "trajectory" | "diff";
 
-export const PANEL_KINDS: PanelKind[] = ["scatter", "jaccard", "heatmap", "hierarchy"];
+export const PANEL_KINDS: PanelKind[] = ["scatter", "jaccard", "heatmap", "hierarchy", "trajectory", "diff"];
 
 export const PANEL_LABELS: Record<PanelKind, { label: string; title: string }> = {
   scatter: { label: "Scatter", title: "Scatterplot: 2D projection of the inputs' channel summaries, with clusters" },
   jaccard: { label: "Jaccard", title: "Jaccard similarity of the inputs' top activated channels" },
   heatmap: { label: "Heatmap", title: "Channel x input activation heatmap; click a cell for its activation overlay" },
   hierarchy: { label: "Hierarchy", title: "Confusion hierarchy of classes built from shared top channels" },
+  trajectory: {
+    label: "Trajectory",
+    title: "Animated scatterplot across steps (frames aligned); selected inputs show their trajectories",
+  },
+  diff: { label: "Diff", title: "Difference of the channel summaries between two (run, step) pairs, and rank changes" },
 };
 
 /** Inner width of a panel inside a node, in pixels. */
@@ -37,6 +43,8 @@ export const PANEL_HEIGHT: Record<PanelKind, number> = {
   jaccard: 390,
   heatmap: 400,
   hierarchy: 300,
+  trajectory: 330,
+  diff: 420,
 };
 
 function useLayerQuery(layer: string, view: "scatter" | "jaccard" | "heatmap" | "hierarchy") {
@@ -206,6 +214,16 @@ function HierarchyHost({ layer }: { layer: string }) {
   );
 }
 
+function TrendHost({ kind, layer }: { kind: "trajectory" | "diff"; layer: string }) {
+  const side = useSide();
+  const props = { run: side.run, step: side.step, layer, settings: side.settings, classNames: side.classNames, width: PANEL_WIDTH };
+  return kind === "trajectory" ? (
+    <TrajectoryHost {...props} height={PANEL_HEIGHT.trajectory - 4} />
+  ) : (
+    <DiffHost {...props} height={210} />
+  );
+}
+
 /** Mounts the container of one panel kind for a layer. */
 export function PanelHost({ kind, layer }: { kind: PanelKind; layer: string }) {
   switch (kind) {
@@ -217,5 +235,8 @@ export function PanelHost({ kind, layer }: { kind: PanelKind; layer: string }) {
       return <HeatmapHost layer={layer} />;
     case "hierarchy":
       return <HierarchyHost layer={layer} />;
+    case "trajectory":
+    case "diff":
+      return <TrendHost kind={kind} layer={layer} />;
   }
 }

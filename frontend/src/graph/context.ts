@@ -51,3 +51,14 @@ export function fnFor(settings: ViewSettings, view: "scatter" | "jaccard" | "hea
   if (settings.fn !== "auto") return settings.fn;
   return view === "scatter" ? "l2" : "otsu";
 }
+
+/**
+ * A request to reveal a layer node and open one of its panels (from the
+ * timeline mode). `nonce` changes with every request, so the same layer can
+ * be asked for twice.
+ */
+export interface FocusRequest {
+  layer: string;
+  panel: "scatter" | "jaccard" | "heatmap" | "hierarchy" | "trajectory" | "diff";
+  nonce: number;
+}

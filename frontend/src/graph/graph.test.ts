@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { GraphResponse } from "../types";
-import { collapseGroup, defaultCollapsed, expandGroup, GROUP_PREFIX, pathPrefixes, visibleGraph } from "./grouping";
+import { collapseGroup, defaultCollapsed, expandGroup, GROUP_PREFIX, pathPrefixes, revealNode, visibleGraph } from "./grouping";
 import { exportLayout, layoutGraph, parseLayout } from "./layout";
 import { fallbackGraph } from "./GraphView";
 import { layerNodeSize } from "./sizes";
@@ -29,6 +29,17 @@ function resnetLike(blocks: number): GraphResponse {
 }
 
 describe("grouping", () => {
+  it("revealing a node expands every enclosing collapsed group", () => {
+    const g = resnetLike(16);
+    // Expanding layer2 with a small threshold collapses its blocks: the node needs two levels opened.
+    const start = expandGroup(g, defaultCollapsed(g), "layer2", 2);
+    expect(start.has("layer2.1")).toBe(true);
+    const c = revealNode(g, defaultCollapsed(g), "layer2.1.conv2");
+    const v = visibleGraph(g, c);
+    expect(v.nodes.some((n) => n.kind === "layer" && n.id === "layer2.1.conv2")).toBe(true);
+    expect(c.has("layer1")).toBe(true); // other groups stay collapsed
+    expect(revealNode(g, c, "no.such.node")).toEqual(c);
+  });
   it("path prefixes", () => {
     expect(pathPrefixes("")).toEqual([]);
     expect(pathPrefixes("a.b.c")).toEqual(["a", "a.b", "a.b.c"]);

@@ -104,6 +104,21 @@ export function collapseGroup(collapsed: ReadonlySet<string>, path: string): Set
   return next;
 }
 
+/**
+ * The collapsed set after revealing node `id`: every enclosing group is
+ * expanded (outermost first, as clicks would), so the node becomes visible.
+ * Unknown ids leave the set unchanged.
+ */
+export function revealNode(graph: GraphResponse, collapsed: ReadonlySet<string>, id: string): Set<string> {
+  const node = graph.nodes.find((n) => n.id === id);
+  let next = new Set(collapsed);
+  if (!node) return next;
+  for (const p of pathPrefixes(node.parent)) {
+    if (next.has(p)) next = expandGroup(graph, next, p);
+  }
+  return next;
+}
+
 /** The outermost collapsed group holding a node, or `null` when it is visible. */
 export function collapsedAncestor(node: GraphNode, collapsed: ReadonlySet<string>): string | null {
   for (const p of pathPrefixes(node.parent)) if (collapsed.has(p)) return p;

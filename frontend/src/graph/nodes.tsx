@@ -7,9 +7,24 @@ import { Handle, Position } from "@xyflow/react";
 import type { Node, NodeProps } from "@xyflow/react";
 import type { GraphNode, LayerInfo } from "../types";
 import type { Orientation } from "./layout";
-import { PANEL_HEIGHT, PANEL_KINDS, PANEL_LABELS, PANEL_WIDTH, PanelHost } from "./PanelHosts";
+import { PANEL_HEIGHT, PANEL_LABELS, PANEL_WIDTH, PanelHost } from "./PanelHosts";
 import type { PanelKind } from "./PanelHosts";
-import { GROUP_HEIGHT, GROUP_WIDTH, LAYER_HEIGHT, SMALL_HEIGHT, SMALL_WIDTH, layerNodeSize, panelColumns } from "./sizes";
+import {
+  GROUP_HEIGHT,
+  GROUP_WIDTH,
+  LAYER_HEIGHT,
+  SMALL_HEIGHT,
+  SMALL_WIDTH,
+  TOGGLE_ROW_HEIGHT,
+  layerNodeSize,
+  panelColumns,
+} from "./sizes";
+
+/** Toggle rows of a layer node: views of the shown step, then views across steps. */
+const TOGGLE_ROWS: Array<{ label: string; hint: string | null; kinds: PanelKind[] }> = [
+  { label: "Step", hint: null, kinds: ["scatter", "jaccard", "heatmap", "hierarchy"] },
+  { label: "Across steps", hint: "across steps", kinds: ["trajectory", "diff"] },
+];
 
 export type LayerNodeData = {
   node: GraphNode;
@@ -75,7 +90,7 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
       data-layer={node.id}
     >
       <Handles orientation={data.orientation} />
-      <div className="ce-node__head" title={tip} style={{ height: LAYER_HEIGHT - 30 }}>
+      <div className="ce-node__head" title={tip} style={{ height: LAYER_HEIGHT - 2 * TOGGLE_ROW_HEIGHT - 2 }}>
         <span className="ce-node__name">{node.name || node.id}</span>
         <span className="ce-node__meta">
           {node.type}
@@ -83,24 +98,27 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
           {node.shape.length ? ` · ${shapeText(node.shape)}` : ""}
         </span>
       </div>
-      <div className="ce-node__toggles nodrag" role="group" aria-label={`Panels of ${node.id}`}>
-        {PANEL_KINDS.map((k) => (
-          <button
-            key={k}
-            type="button"
-            className="ce-chip"
-            aria-pressed={open.includes(k)}
-            title={PANEL_LABELS[k].title}
-            data-testid={`toggle-${k}`}
-            onClick={(e) => {
-              e.stopPropagation();
-              data.onToggle(id, k);
-            }}
-          >
-            {PANEL_LABELS[k].label}
-          </button>
-        ))}
-      </div>
+      {TOGGLE_ROWS.map((row) => (
+        <div key={row.label} className="ce-node__toggles nodrag" role="group" aria-label={`${row.label} panels of ${node.id}`}>
+          {row.hint && <span className="ce-node__toggles-hint">{row.hint}</span>}
+          {row.kinds.map((k) => (
+            <button
+              key={k}
+              type="button"
+              className="ce-chip"
+              aria-pressed={open.includes(k)}
+              title={PANEL_LABELS[k].title}
+              data-testid={`toggle-${k}`}
+              onClick={(e) => {
+                e.stopPropagation();
+                data.onToggle(id, k);
+              }}
+            >
+              {PANEL_LABELS[k].label}
+            </button>
+          ))}
+        </div>
+      ))}
       {open.length > 0 && (
       <div className="ce-node__panels" style={{ gridTemplateColumns: `repeat(${panelColumns(open.length)}, ${PANEL_WIDTH}px)` }}>
       {open.map((k) => (

@@ -3,7 +3,10 @@ import type { PanelKind } from "./PanelHosts";
 import { PANEL_HEIGHT, PANEL_WIDTH } from "./PanelHosts";
 
 export const LAYER_WIDTH = 268;
-export const LAYER_HEIGHT = 66;
+/** Head (name, type) plus two rows of panel toggles. */
+export const LAYER_HEIGHT = 90;
+/** Height of one row of panel toggles in a layer node. */
+export const TOGGLE_ROW_HEIGHT = 25;
 export const SMALL_WIDTH = 150;
 export const SMALL_HEIGHT = 34;
 export const GROUP_WIDTH = 210;

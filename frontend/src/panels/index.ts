@@ -5,3 +5,5 @@ export { HeatmapPanel, HEATMAP_ORDERS, type HeatmapPanelProps, type HeatmapCell 
 export { HierarchyPanel, type HierarchyPanelProps } from './HierarchyPanel';
 export { DatasetPanel, type DatasetPanelProps } from './DatasetPanel';
 export { OverlayView, OVERLAY_MISSING, type OverlayViewProps } from './OverlayView';
+export { TrajectoryPanel, type TrajectoryPanelProps, type TrajectoryParams } from './TrajectoryPanel';
+export { DiffPanel, type DiffPanelProps } from './DiffPanel';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { DatasetPanel, HeatmapPanel, HierarchyPanel, JaccardPanel, OverlayView, ScatterPanel } from './index';
+import { DatasetPanel, DiffPanel, HeatmapPanel, HierarchyPanel, JaccardPanel, OverlayView, ScatterPanel, TrajectoryPanel } from './index';
 import type { DatasetResponse, HeatmapResponse, HierarchyResponse, JaccardResponse, ScatterResponse } from '../types';
 
 const EVIL = '<img src=x onerror=alert(1)>';
@@ -217,5 +217,82 @@ describe('OverlayView', () => {
     const html = renderToStaticMarkup(<OverlayView src="/o.png" channel={3} index={7} />);
     expect(html).toContain('alt="activation of channel 3 overlaid on input 7"');
     expect(html).toContain('data-testid="overlay"');
+  });
+});
+
+describe('TrajectoryPanel', () => {
+  const traj = {
+    layer: 'conv3',
+    method: 'pca' as const,
+    align: 'procrustes' as const,
+    steps: [0, 1, 2],
+    sample_ids: [10, 11, 12],
+    labels: [0, 1, 1],
+    matched: 3,
+    dropped: { '0': 1 },
+    frames: [0, 1, 2].map((s) => ({ step: s, points: [[0, s], [1, 1], [2, -s]] as Array<[number, number]> })),
+    mean_displacement: [0.1, 0.2],
+    mean_displacement_unaligned: [0.5, 0.6],
+  };
+  const html = renderToStaticMarkup(
+    <TrajectoryPanel
+      data={traj}
+      classNames={names}
+      selected={new Set([0, 2])}
+      onSelect={noop}
+      params={{ method: 'pca', align: 'procrustes' }}
+      onParams={noop}
+      initialFrame={1}
+    />,
+  );
+  it('exposes the frame, the points and the selected trajectories', () => {
+    expect(html).toContain('data-testid="trajectory"');
+    expect(html).toContain('data-frame="1"');
+    expect(html).toContain('data-step="1"');
+    expect(html).toContain('data-points="3"');
+    expect(html).toContain('data-trajectories="2"');
+    expect(html.match(/<circle[^>]*data-index=/g)?.length).toBe(3);
+    expect(html).toContain('1 dropped');
+  });
+  it('escapes class names and labels its controls', () => {
+    expect(html).not.toContain(EVIL);
+    for (const label of ['Trajectory step', 'Play the animation', 'Projection method of the trajectory']) {
+      expect(html).toContain(label);
+    }
+  });
+});
+
+describe('DiffPanel', () => {
+  const data = {
+    a: { run: EVIL, step: 0 },
+    b: { run: 'r', step: 4 },
+    matched: 3,
+    sample_ids: [1, 2, 3],
+    labels: [0, 1, 0],
+    order: [0, 2, 1],
+    class_boundaries: [0, 2, 3],
+    diff: [[0, -0.2, 0.1], [-0.2, 0, 0.3], [0.1, 0.3, 0]],
+    range: [-0.3, 0.3] as [number, number],
+    mean_abs_diff: 0.2,
+    rank_changes: [
+      { channel: 1, rank_a: 3, rank_b: 1, delta: -2 },
+      { channel: 0, rank_a: 1, rank_b: 40, delta: 39 },
+    ],
+  };
+  const html = renderToStaticMarkup(<DiffPanel data={data} classNames={names} />);
+  it('renders the canvas, class bars and the rank table, biggest change first', () => {
+    expect(html).toContain('data-testid="diff"');
+    expect(html).toContain('data-n="3"');
+    expect(html.match(/data-cls=/g)?.length).toBe(2);
+    const rows = [...html.matchAll(/data-channel="(\d+)"/g)].map((m) => m[1]);
+    expect(rows).toEqual(['0', '1']);
+  });
+  it('escapes run names and explains incomparable ranks', () => {
+    expect(html).not.toContain(EVIL);
+    expect(html).toContain('blue less similar in B');
+    const other = renderToStaticMarkup(
+      <DiffPanel data={{ ...data, rank_changes: null, channels: [8, 16] }} classNames={names} />,
+    );
+    expect(other).toContain('channel counts differ (8 vs 16)');
   });
 });

@@ -8,3 +8,6 @@ export * from './scatter';
 export * from './matrix';
 export * from './tree';
 export * from './dataset';
+export * from './timeline';
+export * from './trajectory';
+export * from './diverging';
