@@ -57,6 +57,23 @@ LIST_TTL_S = 1.0
 
 SCATTER_METHODS = ("pca", "mds", "tsne", "umap")
 HEATMAP_ORDERS = ("pairwise", "variance", "filter_norm")
+TRAJECTORY_ALIGNS = ("procrustes", "none")
+# Frames one /trajectory request embeds at most (t-SNE costs ~1 s per frame of 200 inputs).
+MAX_TRAJECTORY_STEPS = 50
+# Runs one /timeline request compares at most.
+MAX_TIMELINE_RUNS = 32
+# Most inputs N of an N x N Jaccard computation (/jaccard, /hierarchy, /dataset;
+# /diff should use it too): past it a request answers 400 instead of building
+# and serializing a huge matrix (4096^2 cells is ~100 MB of JSON already).
+MAX_MATRIX_INPUTS = 4096
+
+
+def check_matrix_inputs(n: int, parameter: str = "run") -> None:
+    """Raises ParamError (400) when an N x N matrix over `n` inputs would exceed `MAX_MATRIX_INPUTS`."""
+    if n > MAX_MATRIX_INPUTS:
+        raise ParamError(
+            f"this step has N={n} inputs; N x N similarity views are limited to N <= {MAX_MATRIX_INPUTS} "
+            "(log fewer probe inputs)", parameter)
 
 _CONTENT_TYPES = {
     ".js": "application/javascript",
@@ -255,7 +272,11 @@ def _json_route(params=()):
                 code = 400 if isinstance(exc, ReaderError) else 404
                 return _error_response(request, str(exc), exc.parameter, code)
             except CorruptDataError as exc:
-                logger.warning("ChannelExplorer: %s", exc)
+                # Once per distinct problem: the frontend re-requests, the log should not flood.
+                key = ("corrupt", str(exc))
+                if key not in self._warned:
+                    self._warned.add(key)
+                    logger.warning("ChannelExplorer: %s", exc)
                 return _error_response(request, f"corrupt data in the logdir: {exc}", None, 500)
             except ValueError as exc:
                 # Views validate their own parameters (scikit-learn style) and
@@ -345,6 +366,9 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
             "/heatmap": self.heatmap_route,
             "/overlay": self.overlay_route,
             "/dataset": self.dataset_route,
+            "/timeline": self.timeline_route,
+            "/trajectory": self.trajectory_route,
+            "/diff": self.diff_route,
         }
 
     # --------------------------------------------------------------- helpers
@@ -406,7 +430,8 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
         return self._serve_static(request, rel)
 
     def _serve_static(self, request, rel: str):
-        joined = safe_join(STATIC_DIR, rel) if rel else None
+        # NUL bytes make os.path raise; backslashes are separators elsewhere: refuse both.
+        joined = safe_join(STATIC_DIR, rel) if rel and "\x00" not in rel and "\\" not in rel else None
         if joined is not None:
             real = os.path.realpath(joined)
             root = os.path.realpath(STATIC_DIR)
@@ -518,6 +543,7 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
         """``/jaccard``: pairwise Jaccard similarity of top channels (paper V-E)."""
         run, step = self._run_step(reader, args)
         layer, fn, stage, mat = self._matrix(reader, args, run, step, "otsu")
+        check_matrix_inputs(mat.shape[0])
         eta = param_eta(args)
         normalize = param_bool(args, "normalize", False)
         labels = self._labels(reader, run, step)
@@ -550,6 +576,7 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
         """``/hierarchy``: confusion hierarchy of classes (paper V-E)."""
         run, step = self._run_step(reader, args)
         layer, fn, stage, mat = self._matrix(reader, args, run, step, "otsu")
+        check_matrix_inputs(mat.shape[0])
         eta = param_eta(args)
         seed = param_int(args, "seed", 0, lo=0, hi=2**32 - 1)
         labels = self._labels(reader, run, step)
@@ -643,6 +670,7 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
             raise ParamError(f"no layer was summarized at stage {stage!r} at step {step}", "stage")
         arrays = reader.inputs(run, step)
         labels = np.asarray(arrays["labels"], dtype=np.int64)
+        check_matrix_inputs(labels.shape[0])
         tokens = tuple(reader.layer_token(run, step, name) for name in layers)
 
         def compute():
@@ -657,6 +685,216 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
 
         return self._view(reader, "dataset", run, step, None, (fn, stage, reference, k, seed, eta), compute,
                           extra=dict(layers=layers, class_names=class_names, fn=fn, stage=stage), tokens=tokens)
+
+    # ------------------------------------------------------ across steps/runs
+    def _layer_available(self, reader: Reader, run: str, step: int, layer: str, stage: str) -> bool:
+        """True when `layer` is in the manifest at `step` with `stage` and its blob was kept."""
+        try:
+            man = reader.manifest(run, step)
+        except CorruptDataError:
+            return False
+        for entry in man.get("layers", []):
+            if isinstance(entry, dict) and entry.get("name") == layer:
+                return stage in entry.get("stages", metadata.STAGES) and reader.has_data(run, step, layer)
+        return False
+
+    def _timeline_run(self, reader: Reader, run: str, fn: str, stage: str) -> dict:
+        """One run of ``/timeline``: separability score per layer and step, accuracy per step."""
+        from tensorboard_plugin_channelexplorer.views import timeline
+
+        info = reader.run_info(run)
+        steps = info["steps"]
+        layers: list[str] = []
+        has_stage = False
+        for step in reversed(steps):  # the latest manifest's order first, then older extras
+            try:
+                entries = reader.manifest(run, step).get("layers", [])
+            except CorruptDataError:
+                continue
+            for entry in entries:
+                name = entry.get("name") if isinstance(entry, dict) else None
+                if isinstance(name, str):
+                    has_stage = has_stage or stage in entry.get("stages", metadata.STAGES)
+                    if name not in layers:
+                        layers.append(name)
+        if layers and not has_stage:
+            raise ParamError(f"no layer of run {run!r} was summarized at stage {stage!r}", "stage")
+        accuracy, chance, labels_at = [], [], {}
+        for step in steps:
+            acc = cha = None
+            if reader.has_data(run, step):
+                try:
+                    arrays = reader.inputs(run, step)
+                    labels_at[step] = np.asarray(arrays["labels"], dtype=np.int64)
+                    acc = timeline.prediction_accuracy(arrays.get("predictions"), labels_at[step])
+                    cha = timeline.chance_level(labels_at[step]) if labels_at[step].size else None
+                except CorruptDataError as exc:
+                    logger.warning("ChannelExplorer: %s", exc)
+            accuracy.append(acc)
+            chance.append(cha)
+        scores, fn_errors = [], []
+        for layer in layers:
+            row = []
+            for step in steps:
+                labels = labels_at.get(step)
+                if labels is None or labels.size < 2 or not self._layer_available(reader, run, step, layer, stage):
+                    row.append(None)
+                    continue
+                key = ("score", timeline.SCORE, reader._eid, run, step, layer, reader.layer_token(run, step),
+                       reader.layer_token(run, step, layer), fn, stage)
+                try:
+                    mat = reader.summary_matrix(run, step, layer, fn, stage)
+                    row.append(self._cache.get_or_compute(
+                        key, lambda: _compute(lambda: timeline.knn_loo_score(mat, labels, k=timeline.DEFAULT_K))))
+                except ReaderError as exc:  # e.g. this layer was not summarized with `fn`
+                    fn_errors.append(exc)
+                    row.append(None)
+                except (CorruptDataError, DataNotFoundError, ValueError) as exc:
+                    logger.warning("ChannelExplorer: no score for %r at step %d of run %r: %s", layer, step, run, exc)
+                    row.append(None)
+            scores.append(row)
+        if fn_errors and all(v is None for row in scores for v in row):
+            # Nothing could be scored because of the request's fn/stage: a bad parameter, not missing data.
+            raise ParamError(str(fn_errors[0]), fn_errors[0].parameter)
+        return {
+            "run": run,
+            "steps": steps,
+            "layers": layers,
+            "scores": [[None if v is None else round(float(v), 6) for v in row] for row in scores],
+            "accuracy": [None if v is None else round(float(v), 6) for v in accuracy],
+            "chance": [None if v is None else round(float(v), 6) for v in chance],
+            "steps_written": info["steps_written"],
+            "downsampled": info["downsampled"],
+            "steps_without_blobs": info["steps_without_blobs"],
+        }
+
+    @_json_route(("run", "fn", "stage"))
+    def timeline_route(self, reader, args):
+        """``/timeline``: separability score per layer and step, accuracy per step, for one or more runs."""
+        from tensorboard_plugin_channelexplorer.views import timeline
+
+        runs = [r for r in args.getlist("run") if r]
+        if not runs:
+            raise ParamError("parameter 'run' is required (repeat it to compare runs)", "run")
+        runs = list(dict.fromkeys(runs))
+        if len(runs) > MAX_TIMELINE_RUNS:
+            raise ParamError(f"at most {MAX_TIMELINE_RUNS} runs per request, got {len(runs)}", "run")
+        fn = param_choice(args, "fn", metadata.SUMMARY_FUNCTIONS, "l2")
+        stage = param_choice(args, "stage", metadata.STAGES, "pre")
+        known = set(reader.runs())
+        for run in runs:
+            if run not in known:
+                raise ParamError(f"unknown run {run!r}: it has no ChannelExplorer data", "run")
+        return {"score": timeline.SCORE, "k": timeline.DEFAULT_K, "fn": fn, "stage": stage,
+                "runs": [self._timeline_run(reader, run, fn, stage) for run in runs]}
+
+    def _trajectory_steps(self, reader: Reader, args, run: str, layer: str, stage: str) -> list[int]:
+        available = reader.steps(run)
+        text = param_str(args, "steps", None)
+        if text is None:
+            steps = [s for s in available if self._layer_available(reader, run, s, layer, stage)]
+            if not steps:
+                if not any(self._layer_in_manifest(reader, run, s, layer) for s in available):
+                    raise ParamError(f"unknown layer {layer!r} in run {run!r}", "layer")
+                raise DataNotFoundError(
+                    f"layer {layer!r} of run {run!r} has no data kept at stage {stage!r} (start TensorBoard "
+                    f"with --samples_per_plugin {metadata.PLUGIN_NAME}=0)", "layer")
+            if len(steps) > MAX_TRAJECTORY_STEPS:
+                # Evenly spaced, first and last included.
+                pick = np.unique(np.round(np.linspace(0, len(steps) - 1, MAX_TRAJECTORY_STEPS)).astype(int))
+                steps = [steps[i] for i in pick]
+            return steps
+        steps = []
+        for part in str(text).split(","):
+            part = part.strip()
+            try:
+                step = int(part)
+            except ValueError:
+                raise ParamError(f"parameter 'steps' must be comma-separated integers, got {text!r}", "steps") from None
+            if step not in available:
+                shown = available if len(available) <= 20 else available[:10] + ["..."] + available[-5:]
+                raise ParamError(f"unknown step {step} in 'steps' for run {run!r}; available steps: {shown}", "steps")
+            if step not in steps:
+                steps.append(step)
+        if len(steps) > MAX_TRAJECTORY_STEPS:
+            raise ParamError(f"parameter 'steps' names {len(steps)} steps; at most {MAX_TRAJECTORY_STEPS}", "steps")
+        return sorted(steps)
+
+    @staticmethod
+    def _layer_in_manifest(reader: Reader, run: str, step: int, layer: str) -> bool:
+        try:
+            return any(isinstance(e, dict) and e.get("name") == layer for e in reader.manifest(run, step).get("layers", []))
+        except CorruptDataError:
+            return False
+
+    @_json_route(("run", "layer", "fn", "stage", "method", "align", "seed", "steps", "random_state"))
+    def trajectory_route(self, reader, args):
+        """``/trajectory``: embeddings of the same inputs at several steps, Procrustes-aligned."""
+        run = param_str(args, "run")
+        layer = param_str(args, "layer")
+        fn = param_choice(args, "fn", metadata.SUMMARY_FUNCTIONS, "l2")
+        stage = param_choice(args, "stage", metadata.STAGES, "pre")
+        method = param_choice(args, "method", SCATTER_METHODS, "pca")
+        align = param_choice(args, "align", TRAJECTORY_ALIGNS, "procrustes")
+        seed = param_int(args, "seed", 0, lo=0, hi=2**32 - 1)
+        reader.steps(run)  # 400 for an unknown run before anything else
+        steps = self._trajectory_steps(reader, args, run, layer, stage)
+        mats = [reader.summary_matrix(run, s, layer, fn, stage) for s in steps]
+        inputs = [reader.inputs(run, s) for s in steps]
+        labels = [np.asarray(a["labels"], dtype=np.int64) for a in inputs]
+        ids = [reader.sample_ids(run, s) for s in steps]
+        tokens = tuple((reader.layer_token(run, s), reader.layer_token(run, s, layer)) for s in steps)
+        key = ("view", "trajectory", reader._eid, run, layer, tuple(steps), tokens, (fn, stage, method, align, seed))
+
+        def compute():
+            from tensorboard_plugin_channelexplorer.views import timeline
+
+            body = timeline.trajectory_view(mats, labels, ids, steps, method=method, align=align, random_state=seed)
+            return _dumps(dict(body, run=run, layer=layer, fn=fn, stage=stage))
+
+        return _RawJSON(self._cache.get_or_compute(key, lambda: _compute(compute)))
+
+    @_json_route(("run", "step", "layer", "run_b", "step_b", "fn", "stage", "eta", "order"))
+    def diff_route(self, reader, args):
+        """``/diff``: Jaccard difference and channel rank changes between two steps or runs of a layer."""
+        run = param_str(args, "run")
+        steps_a = reader.steps(run)
+        step = reader.resolve_step(run, param_int(args, "step", steps_a[0] if steps_a else None))
+        layer = param_str(args, "layer")
+        run_b = param_str(args, "run_b", run)
+        try:
+            step_b = reader.resolve_step(run_b, param_int(args, "step_b", None))
+        except ReaderError as exc:
+            renamed = {"run": "run_b", "step": "step_b"}.get(exc.parameter, exc.parameter)
+            raise ParamError(f"{renamed}: {exc}", renamed) from None
+        fn = param_choice(args, "fn", metadata.SUMMARY_FUNCTIONS, "otsu")
+        stage = param_choice(args, "stage", metadata.STAGES, "pre")
+        eta = param_eta(args)
+        order = param_choice(args, "order", HEATMAP_ORDERS, "pairwise")
+        S_a = reader.summary_matrix(run, step, layer, fn, stage)
+        S_b = reader.summary_matrix(run_b, step_b, layer, fn, stage)
+        check_matrix_inputs(min(S_a.shape[0], S_b.shape[0]), "step")  # matched <= min(N_a, N_b)
+        fn_a = reader.summaries(run, step, layer).get("filter_norm")
+        fn_b = reader.summaries(run_b, step_b, layer).get("filter_norm")
+        if order == "filter_norm" and (fn_a is None or fn_b is None):
+            raise ParamError(f"order 'filter_norm' is unavailable: layer {layer!r} has no filter norms logged "
+                             "at both steps", "order")
+        lab_a, lab_b = self._labels(reader, run, step), self._labels(reader, run_b, step_b)
+        ids_a, ids_b = reader.sample_ids(run, step), reader.sample_ids(run_b, step_b)
+        tokens = (reader.layer_token(run, step), reader.layer_token(run, step, layer),
+                  reader.layer_token(run_b, step_b), reader.layer_token(run_b, step_b, layer))
+        key = ("view", "diff", reader._eid, run, step, run_b, step_b, layer, tokens, (fn, stage, eta, order))
+        class_names = reader.manifest(run, step).get("class_names", [])
+
+        def compute():
+            from tensorboard_plugin_channelexplorer.views import timeline
+
+            body = timeline.diff_view(S_a, S_b, lab_a, lab_b, ids_a, ids_b, eta=eta, order=order,
+                                      filter_norm_a=fn_a, filter_norm_b=fn_b)
+            return _dumps(dict({"a": {"run": run, "step": step}, "b": {"run": run_b, "step": step_b}}, **body,
+                               layer=layer, fn=fn, stage=stage, class_names=class_names))
+
+        return _RawJSON(self._cache.get_or_compute(key, lambda: _compute(compute)))
 
 
 def _limit_native_threads() -> None:

@@ -214,8 +214,24 @@ class Reader:
         self._memo[mkey] = self._cache.get_or_compute(ckey, load)
         return self._memo[mkey]
 
-    def _datum(self, run: str, step: int, tag: str, what: str, parameter: str | None):
+    def _find_datum(self, run: str, step: int, tag: str):
+        """The blob record of (tag, step), re-listing once when the cached listing may be stale.
+
+        The manifest listing can be fresher than the blob listing cached for
+        `list_ttl` seconds (a step written a moment ago), so a miss bypasses
+        the TTL once before concluding the blob is absent.
+        """
         datum = self._blob_index(run).get(tag, {}).get(step)
+        if datum is None and self._list_ttl > 0 and ("blob_relisted", run) not in self._memo:
+            self._memo[("blob_relisted", run)] = True
+            self._memo.pop(("blob_index", run), None)
+            self._memo.pop(("list_blob_sequences", run), None)
+            self._cache.put(("listing", self._eid, "list_blob_sequences", run), (float("-inf"), None))
+            datum = self._blob_index(run).get(tag, {}).get(step)
+        return datum
+
+    def _datum(self, run: str, step: int, tag: str, what: str, parameter: str | None):
+        datum = self._find_datum(run, step, tag)
         if datum is None:
             raise DataNotFoundError(
                 f"no {what} at step {step} of run {run!r} (not logged, or dropped by TensorBoard's "
@@ -444,6 +460,25 @@ class Reader:
         arrays, _ = self._npz(run, step, metadata.layer_tag(layer), f"summaries of layer {layer!r}", "layer")
         return arrays
 
+    def has_data(self, run: str, step: int, layer: str | None = None) -> bool:
+        """True when the loader kept the layer's (or, with None, the inputs') blob at `step`."""
+        tag = metadata.INPUTS_TAG if layer is None else metadata.layer_tag(layer)
+        return step in self._blob_index(run).get(tag, {})
+
+    def sample_ids(self, run: str, step: int | None = None) -> np.ndarray:
+        """The ``[N]`` sample ids of a step (``0..N-1`` when the writer stored none).
+
+        Raises:
+            ReaderError, DataNotFoundError, CorruptDataError: as `inputs`.
+        """
+        arrays = self.inputs(run, step)
+        ids = arrays.get("sample_ids")
+        if ids is None:
+            return np.arange(arrays["labels"].shape[0], dtype=np.int64)
+        if ids.ndim != 1 or ids.dtype.kind not in "iuU":
+            raise CorruptDataError(f"corrupt inputs at step {step} of run {run!r}: 'sample_ids' must be int[N] or str[N]")
+        return ids
+
     def layer_token(self, run: str, step: int, layer: str | None = None) -> float:
         """Wall time of the record behind a layer's (or the inputs') data; use in cache keys."""
         tag = metadata.INPUTS_TAG if layer is None else metadata.layer_tag(layer)
@@ -520,7 +555,7 @@ class Reader:
         if isinstance(channels, int) and not 0 <= channel < channels:
             raise ReaderError(f"channel {channel} is outside [0, {channels}) for layer {layer!r}", "channel")
         tag = metadata.maps_tag(layer)
-        if step not in self._blob_index(run).get(tag, {}):
+        if self._find_datum(run, step, tag) is None:
             return None
         arrays, _ = self._npz(run, step, tag, f"activation maps of layer {layer!r}", "layer")
         maps, indices = arrays.get("maps"), arrays.get("indices")

@@ -134,7 +134,9 @@ def _tsne(X: np.ndarray, random_state: int) -> np.ndarray:
     Z = _row_space(X)
     with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore")
-        tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
+        # PCA init needs >= 2 features (a 1-channel layer has one).
+        init = "pca" if Z.shape[1] >= 2 else "random"
+        tsne = TSNE(n_components=2, perplexity=perplexity, init=init, learning_rate="auto",
                     random_state=random_state, method="barnes_hut" if n > 50 else "exact")
         return tsne.fit_transform(Z)
 
