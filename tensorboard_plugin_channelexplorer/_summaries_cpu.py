@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 _F32_MAX = float(np.finfo(np.float32).max)
+_F32_MAX_F = np.float32(_F32_MAX)
 
 
 _BLOCK = 64  # rows per parallel task: amortizes the scratch allocations
@@ -47,15 +48,13 @@ def summarize_rows(a, bins, l2, otsu, mean, amax):  # pragma: no cover - compile
             mx = np.float32(0.0)
             s = 0.0
             ss = 0.0
+            # Branch-free so LLVM vectorizes it; `v <= FLT_MAX` is False for
+            # NaN and +-Inf, which count as 0.
             for i in range(p):
-                v = row[i]
-                if not np.isfinite(v):
-                    v = np.float32(0.0)
-                v = abs(v)
-                if v < mn:
-                    mn = v
-                if v > mx:
-                    mx = v
+                v = abs(row[i])
+                v = v if v <= _F32_MAX_F else np.float32(0.0)
+                mn = min(mn, v)
+                mx = max(mx, v)
                 dv = np.float64(v)
                 s += dv
                 ss += dv * dv
@@ -69,10 +68,8 @@ def summarize_rows(a, bins, l2, otsu, mean, amax):  # pragma: no cover - compile
             rng = np.float32(mx - mn)
             total_q = 0
             for i in range(p):
-                v = row[i]
-                if not np.isfinite(v):
-                    v = np.float32(0.0)
-                v = abs(v)
+                v = abs(row[i])
+                v = v if v <= _F32_MAX_F else np.float32(0.0)
                 k = int(np.float32(np.float32(np.float32(v - mn) / rng) * fbins))
                 if k > bins - 1:
                     k = bins - 1
@@ -117,12 +114,8 @@ def summarize_rows(a, bins, l2, otsu, mean, amax):  # pragma: no cover - compile
             thr = np.float32(np.float32(lo + hi) / np.float32(2.0))
             t = 0.0
             for i in range(p):
-                v = row[i]
-                if not np.isfinite(v):
-                    v = np.float32(0.0)
-                v = abs(v)
-                if v > thr:
-                    t += v
+                v = abs(row[i])
+                t += np.float64(v) if (v > thr and v <= _F32_MAX_F) else 0.0
             otsu[r] = min(t, _F32_MAX)
 
 
