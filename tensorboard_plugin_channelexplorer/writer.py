@@ -329,6 +329,14 @@ class ChannelExplorerWriter:
         t0 = time.perf_counter()
         disc = self._discovery(model, images.to(dev)[:2])
         entries = select_layers(disc, model, layers)
+        if not entries:
+            # Only the inputs get logged; say why instead of writing an empty graph silently.
+            warnings.warn(
+                f"{type(model).__name__} has no layer with a 4-D [N, C, H, W] output in the default "
+                "set (conv chains, pooling, upsampling, normalization); only inputs are logged. "
+                "Pass layers=... to choose layers explicitly.",
+                stacklevel=2,
+            )
         timings["discover"] = time.perf_counter() - t0
 
         if self._current is not None and step > self._current.step:

@@ -1,0 +1,254 @@
+"""Crashed and corrupt logs: truncated files, bad CRCs, a SIGKILLed writer, newer format versions.
+
+What is guaranteed (and what TensorBoard's loaders decide for us):
+
+* A file cut mid-record (a crashed or still-writing writer): every complete
+  step before the cut is served by both loaders. The cut tail is normal for
+  a live writer, so it is not an error: the Python loader notes it once per
+  load at DEBUG (``Truncated record in ...``) and resumes when the record
+  completes; the Rust server waits silently.
+* A record with flipped bytes (CRC mismatch): the Rust server still serves
+  it; the flipped npz member fails its zip CRC, so the plugin answers a JSON
+  500 "corrupt data" for that layer, logs it once, and serves every other
+  layer and step exactly. TensorBoard's Python loader treats a bad CRC like a
+  truncated tail and stops reading that file there: the steps before it are
+  served, the ones after it are not (a TensorBoard limitation, documented in
+  docs/reliability.md).
+* A writer killed with SIGKILL right after ``flush()`` loses no flushed step.
+* Plugin content with a newer version than the code knows is skipped with
+  one warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.parse
+
+import numpy as np
+import pytest
+from conftest import python_provider, rust_provider
+from tensorboard.backend import application
+from tensorboard.compat.proto import event_pb2
+from tensorboard.plugins import base_plugin
+from werkzeug import test as werkzeug_test
+from werkzeug import wrappers
+
+import logdir_fixtures as fx
+from tensorboard_plugin_channelexplorer import metadata
+from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
+from tensorboard_plugin_channelexplorer.reader import Reader
+
+PREFIX = "/data/plugin/channelexplorer"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def records(path: str) -> list[tuple[int, int]]:
+    """(offset, data length) of each TFRecord in an event file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out, off = [], 0
+    while off + 12 <= len(data):
+        (n,) = struct.unpack("<Q", data[off:off + 8])
+        if off + 16 + n > len(data):
+            break
+        out.append((off, n))
+        off += 16 + n
+    return out
+
+
+def event_steps(path: str) -> list[tuple[int, int, int, list[str]]]:
+    """(offset, length, step, tags) of each record."""
+    with open(path, "rb") as f:
+        data = f.read()
+    out = []
+    for off, n in records(path):
+        ev = event_pb2.Event.FromString(data[off + 12: off + 12 + n])
+        out.append((off, n, ev.step, [v.tag for v in ev.summary.value]))
+    return out
+
+
+def make_client(dp):
+    plugin = ChannelExplorerPlugin(base_plugin.TBContext(data_provider=dp, sampling_hints={metadata.PLUGIN_NAME: 0}))
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+
+
+def get(client, route, **params):
+    resp = client.get(f"{PREFIX}{route}?{urllib.parse.urlencode(params)}")
+    return resp.status_code, json.loads(resp.get_data()) if resp.headers["Content-Type"].startswith("application/json") else resp.get_data()
+
+
+def provider(loader: str, root: str, runs):
+    return python_provider(root) if loader == "python" else rust_provider(root, expect_runs=runs)
+
+
+# ------------------------------------------------------------------ truncated
+@pytest.fixture(scope="module")
+def truncated_logdir(tmp_path_factory):
+    """A real-writer run (steps 0-2) whose file is cut in the middle of a record of step 2."""
+    if not fx.writer_available():
+        pytest.skip("writer.py is not available")
+    root = str(tmp_path_factory.mktemp("truncated"))
+    fx.write_torch_run(root, "cut", steps=(0, 1, 2), n_inputs=12)
+    (path,) = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(root, "cut")) for f in fs if "tfevents" in f]
+    recs = event_steps(path)
+    off, n, _, _ = max((r for r in recs if r[2] == 2), key=lambda r: r[1])  # the largest record of step 2
+    fx.truncate_file(path, os.path.getsize(path) - (off + 12 + n // 2))
+    return root
+
+
+@pytest.mark.parametrize("loader", ["python", "rust"])
+def test_truncated_record_keeps_complete_steps(truncated_logdir, loader, caplog):
+    with caplog.at_level(logging.DEBUG, logger="tensorboard"):
+        dp = provider(loader, truncated_logdir, ["cut"])
+    client = make_client(dp)
+    status, runs = get(client, "/runs")
+    (info,) = [r for r in runs["runs"] if r["run"] == "cut"]
+    assert info["steps"] == [0, 1], info  # step 2's manifest (written last) was cut off
+    for step in (0, 1):
+        status, body = get(client, "/layers", run="cut", step=step)
+        assert status == 200
+        for layer in body["layers"]:
+            status, summ = get(client, "/summaries", run="cut", step=step, layer=layer["name"])
+            assert status == 200 and summ["shape"][0] == 12, summ
+    status, body = get(client, "/layers", run="cut", step=2)
+    assert status == 400 and body["parameter"] == "step"
+    if loader == "python":
+        notes = [r for r in caplog.records if "Truncated record" in r.getMessage()]
+        assert len(notes) == 1, [r.getMessage() for r in caplog.records][-10:]
+
+
+# ------------------------------------------------------------------- bad CRC
+@pytest.fixture(scope="module")
+def crc_logdir(tmp_path_factory):
+    """A synthetic run (steps 0-3) whose step-2 record has flipped bytes inside layer features.0's summaries."""
+    root = str(tmp_path_factory.mktemp("crc"))
+    expected = fx.write_synthetic_run(root, "crc", steps=(0, 1, 2, 3))
+    path = expected["_path"]
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    needle = expected[2]["layers"]["features.0"]["pre/l2"].tobytes()
+    at = data.find(needle)
+    assert at > 0 and data.find(needle, at + 1) < 0
+    (rec,) = [(o, n) for o, n in records(path) if o < at < o + 16 + n]
+    mid = at + len(needle) // 2
+    for i in range(mid, mid + 8):
+        data[i] ^= 0xFF
+    with open(path, "wb") as f:
+        f.write(data)
+    return root, expected, rec
+
+
+@pytest.mark.parametrize("loader", ["python", "rust"])
+def test_crc_mismatch(crc_logdir, loader, caplog):
+    root, expected, _ = crc_logdir
+    client = make_client(provider(loader, root, ["crc"]))
+    caplog.set_level(logging.WARNING, logger="tensorboard_plugin_channelexplorer")
+    caplog.clear()
+    status, runs = get(client, "/runs")
+    (info,) = [r for r in runs["runs"] if r["run"] == "crc"]
+    steps = info["steps"]
+    # Every step before the bad record is served by both loaders, exactly.
+    assert {0, 1} <= set(steps)
+    if loader == "python":
+        assert steps == [0, 1]  # TensorBoard's Python loader stops at a bad CRC
+    else:
+        assert steps == [0, 1, 2, 3]
+    for step in steps:
+        for layer, arrays in expected[step]["layers"].items():
+            status, body = get(client, "/summaries", run="crc", step=step, layer=layer, fn="l2")
+            if step == 2 and layer == "features.0":
+                assert status == 500 and "corrupt" in body["error"] and body["parameter"] is None, body
+                continue
+            assert status == 200, body
+            np.testing.assert_allclose(np.asarray(body["values"], dtype=np.float32), arrays["pre/l2"], rtol=1e-6)
+    if 2 in steps:
+        for _ in range(3):
+            status, body = get(client, "/jaccard", run="crc", step=2, layer="features.0")
+            assert status == 500 and "corrupt" in body["error"]
+        # Reported once in the log, however often it is requested.
+        notes = [r for r in caplog.records if "corrupt" in r.getMessage()]
+        assert len(notes) == 1, [r.getMessage() for r in caplog.records]
+
+
+# -------------------------------------------------------------------- SIGKILL
+WRITER_SCRIPT = textwrap.dedent("""
+    import os, sys, time, warnings
+    sys.path.insert(0, {tests!r})
+    warnings.simplefilter("ignore")
+    import torch
+    torch.set_num_threads(1)
+    import logdir_fixtures as fx
+    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+    model = fx.tiny_cnn(0)
+    x, y = fx.digits_batch(12)
+    w = ChannelExplorerWriter({logdir!r})
+    for step in range(1000):
+        w.log_layers(model, x, y, step=step, class_names=[str(i) for i in range(10)])
+        if step % 2 == 0:
+            w.flush()
+            print("flushed", step, flush=True)
+""")
+
+
+def test_sigkill_after_flush_loses_no_flushed_step(tmp_path):
+    if not fx.writer_available():
+        pytest.skip("writer.py is not available")
+    root = str(tmp_path)
+    script = WRITER_SCRIPT.format(tests=os.path.join(REPO, "tests"), logdir=os.path.join(root, "killed"))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    flushed = -1
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("flushed"):
+                flushed = int(line.split()[1])
+                if flushed >= 4:
+                    os.kill(proc.pid, signal.SIGKILL)  # right after flush(), mid-way into the next steps
+                    break
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert flushed >= 4, proc.stderr.read()[-3000:]
+    assert proc.returncode == -signal.SIGKILL
+    for loader in ("python", "rust"):
+        reader = Reader(provider(loader, root, ["killed"]), warned=set())
+        steps = reader.steps("killed")
+        assert set(range(flushed + 1)) <= set(steps), (loader, flushed, steps)
+        for step in range(flushed + 1):
+            man = reader.manifest("killed", step)
+            for layer in man["layers"]:
+                assert reader.summary_matrix("killed", step, layer["name"], "l2").shape == (12, layer["channels"])
+            assert reader.inputs("killed", step)["labels"].shape == (12,)
+
+
+# ------------------------------------------------------------- newer version
+def test_newer_version_is_skipped_with_one_warning(tmp_path, caplog):
+    root = str(tmp_path)
+    fx.write_synthetic_run(root, "future", steps=(0, 1), version=metadata.PROTO_VERSION + 1)
+    fx.write_synthetic_run(root, "today", steps=(0,))
+    for loader in ("python", "rust"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="tensorboard_plugin_channelexplorer"):
+            client = make_client(provider(loader, root, ["today"]))
+            for _ in range(3):
+                status, runs = get(client, "/runs")
+                assert [r["run"] for r in runs["runs"]] == ["today"]
+                status, body = get(client, "/layers", run="future")
+                assert status == 400 and body["parameter"] == "run"
+                assert get(client, "/summaries", run="today", layer="features.0")[0] == 200
+        warnings = [r.getMessage() for r in caplog.records if "'future'" in r.getMessage()]
+        manifest = [m for m in warnings if metadata.MANIFEST_TAG in m]
+        assert len(manifest) == 1 and "newer" in manifest[0], (loader, warnings)
