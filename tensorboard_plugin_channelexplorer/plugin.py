@@ -253,7 +253,7 @@ def _json_route(params=()):
     """Wraps a ``(self, reader, args) -> body`` handler into a WSGI route.
 
     `body` is a JSON-able object, or ``(bytes, mimetype)``. Known errors map to
-    JSON 400/404/500; anything else is a logged JSON 500 (a last resort: bad
+    JSON 400/404 (corrupt records included); anything else is a logged JSON 500 (a last resort: bad
     input is validated before it can get there).
 
     Args:
@@ -277,7 +277,9 @@ def _json_route(params=()):
                 if key not in self._warned:
                     self._warned.add(key)
                     logger.warning("ChannelExplorer: %s", exc)
-                return _error_response(request, f"corrupt data in the logdir: {exc}", None, 500)
+                # 404: the data exists on disk but cannot be served; the
+                # request itself was fine, and other layers/steps still are.
+                return _error_response(request, f"corrupt data in the logdir: {exc}", None, 404)
             except ValueError as exc:
                 # Views validate their own parameters (scikit-learn style) and
                 # name them; a ValueError naming none is a bug, not bad input.

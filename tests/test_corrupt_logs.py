@@ -9,7 +9,7 @@ What is guaranteed (and what TensorBoard's loaders decide for us):
   completes; the Rust server waits silently.
 * A record with flipped bytes (CRC mismatch): the Rust server still serves
   it; the flipped npz member fails its zip CRC, so the plugin answers a JSON
-  500 "corrupt data" for that layer, logs it once, and serves every other
+  404 "corrupt data" for that layer, logs it once, and serves every other
   layer and step exactly. TensorBoard's Python loader treats a bad CRC like a
   truncated tail and stops reading that file there: the steps before it are
   served, the ones after it are not (a TensorBoard limitation, documented in
@@ -165,14 +165,14 @@ def test_crc_mismatch(crc_logdir, loader, caplog):
         for layer, arrays in expected[step]["layers"].items():
             status, body = get(client, "/summaries", run="crc", step=step, layer=layer, fn="l2")
             if step == 2 and layer == "features.0":
-                assert status == 500 and "corrupt" in body["error"] and body["parameter"] is None, body
+                assert status == 404 and "corrupt" in body["error"] and body["parameter"] is None, body
                 continue
             assert status == 200, body
             np.testing.assert_allclose(np.asarray(body["values"], dtype=np.float32), arrays["pre/l2"], rtol=1e-6)
     if 2 in steps:
         for _ in range(3):
             status, body = get(client, "/jaccard", run="crc", step=2, layer="features.0")
-            assert status == 500 and "corrupt" in body["error"]
+            assert status == 404 and "corrupt" in body["error"]
         # Reported once in the log, however often it is requested.
         notes = [r for r in caplog.records if "corrupt" in r.getMessage()]
         assert len(notes) == 1, [r.getMessage() for r in caplog.records]

@@ -191,9 +191,9 @@ def test_bad_params_are_400_naming_the_parameter(py_client, route, params, param
 def test_absent_and_corrupt_data(py_client):
     body = get_json(py_client, "/summaries", 404, run="missing", step=1, layer="features.3")
     assert "sampling" in body["error"]
-    body = get_json(py_client, "/summaries", 500, run="corrupt", step=0, layer="features.0")
+    body = get_json(py_client, "/summaries", 404, run="corrupt", step=0, layer="features.0")
     assert "corrupt" in body["error"]
-    get_json(py_client, "/overlay", 500, run="corrupt", step=0, layer="features.0", index=0, channel=0)
+    get_json(py_client, "/overlay", 404, run="corrupt", step=0, layer="features.0", index=0, channel=0)
 
 
 def test_static_files_and_traversal(py_client):

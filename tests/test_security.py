@@ -134,9 +134,9 @@ def test_pickled_blobs_are_never_loaded(hostile_logdir, loader):
                 seen_errors[(run, route)] = (resp.status_code, body["error"])
     # The pickled blobs are reported as corrupt data, never decoded.
     status, error = seen_errors[("evil_layer", "/summaries")]
-    assert status == 500 and "corrupt" in error and "features.0" in error
+    assert status == 404 and "corrupt" in error and "features.0" in error
     status, error = seen_errors[("evil_inputs", "/inputs")]
-    assert status == 500 and "corrupt" in error
+    assert status == 404 and "corrupt" in error
     # The clean run next door is served normally.
     assert get(client, "/summaries", run="clean", layer="features.0").status_code == 200
     assert not os.path.exists(marker)
