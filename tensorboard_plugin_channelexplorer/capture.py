@@ -523,7 +523,7 @@ def _unknown_name_message(spec: str, discovery: Discovery) -> str:
     if spec in discovery.module_names:
         return f"layer {spec!r} was not called in the forward pass (or runs inside another logged layer)"
     names = [e.name for e in discovery.entries]
-    close = difflib.get_close_matches(spec, names + discovery.module_names, n=5)
+    close = difflib.get_close_matches(spec, list(dict.fromkeys(names + discovery.module_names)), n=5)
     hint = f"; did you mean {close}?" if close else f"; available: {names[:20]}"
     return f"unknown layer {spec!r}{hint}"
 

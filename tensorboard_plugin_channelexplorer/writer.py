@@ -17,11 +17,15 @@ softmax probability when the output looks like classification logits, PNG
 thumbnails, compact quantized activation maps, the model graph and a JSON
 manifest (written last, so a step with a manifest is complete).
 
-Steps. Calls with the same ``step`` accumulate in memory (the inputs add
-up). A step is written when a call with a larger step arrives, on
-`flush`, on `close` and at interpreter exit. If more data arrives for the
-step last written (after a `flush`), the whole accumulated step is written
-again and readers keep the last record. A step smaller than the current one
+Steps. Calls with the same ``step`` accumulate (the inputs add up). Each
+call hands its step to the event writer at once, so ChannelExplorer records
+stay in step order with the scalars a training loop writes next (TensorBoard
+warns about, and may purge, out-of-order steps). A further call for the same
+step writes the whole accumulated step again and readers keep the last
+record; to log many batches into one step, use `log_dataloader` (it writes
+once) or pass ``write=False`` to all but the last call. Nothing held back is
+lost at `flush`, `close`, the next step or interpreter exit. A step smaller
+than the current one
 raises ``ValueError``: TensorBoard treats out-of-order steps of a tag as a
 restart and would purge the newer data.
 """
@@ -269,6 +273,7 @@ class ChannelExplorerWriter:
         stage: str = "pre",
         thumbnails: bool = True,
         maps: bool = True,
+        write: bool = True,
         _expected_inputs: int | None = None,
     ):
         """Runs ``model(images)`` once and records its layers' channel summaries.
@@ -296,6 +301,10 @@ class ChannelExplorerWriter:
                 ``"post"`` (after it, instead) or ``"both"``.
             thumbnails: Store a small PNG of each input.
             maps: Store compact activation maps.
+            write: Hand the accumulated step to the event writer now. Pass
+                False to all but the last of many calls with the same step, to
+                avoid rewriting the step each time (`flush`, `close` and the
+                next step write it anyway).
 
         Raises:
             ValueError: On invalid arguments (see the messages), a decreasing
@@ -443,6 +452,8 @@ class ChannelExplorerWriter:
         cur.dirty = True
         self._current = cur
         self.timings = timings
+        if write:
+            self._write_current()
 
     def log_dataloader(
         self,
@@ -498,12 +509,13 @@ class ChannelExplorerWriter:
                         ids = ids[:keep] if ids is not None else None
                 self.log_layers(
                     model, x, y, step=step, class_names=class_names, sample_ids=ids,
-                    _expected_inputs=total, **log_layers_kwargs,
+                    write=False, _expected_inputs=total, **log_layers_kwargs,
                 )  # fmt: skip
                 done += int(x.shape[0])
                 bar.update(int(x.shape[0]))
                 if max_inputs is not None and done >= max_inputs:
                     break
+        self._write_current()
         return done
 
     def flush(self):

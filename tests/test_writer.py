@@ -189,6 +189,31 @@ def test_accumulation_and_rewrite_after_flush(tmp_path):
     assert len(data["blobs"][metadata.THUMBNAILS_TAG][-1][1]) == 20
 
 
+def test_steps_stay_in_order_with_shared_scalars_and_write_false_defers(tmp_path):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    model = _model()
+    x, y = _data(12)
+    w = ChannelExplorerWriter(str(tmp_path / "run"))
+    sw = w.summary_writer
+    for epoch in range(3):
+        sw.add_scalar("loss", 1.0 / (epoch + 1), epoch)  # a training loop's scalars come first
+        w.log_layers(model, x, y, step=epoch)
+    w.log_layers(model, x[:6], y[:6], step=3, write=False)
+    w.log_layers(model, x[6:], y[6:], step=3, write=False)
+    sw.add_scalar("loss", 0.1, 3)
+    w.close()
+    (path,) = glob.glob(str(tmp_path / "run" / "events.out.tfevents.*"))
+    steps = [(e.step, v.tag) for e in EventFileLoader(path).Load() if e.HasField("summary") for v in e.summary.value]
+    order = [st for st, _ in steps]
+    # Every ChannelExplorer record of epoch k precedes the scalar of epoch k+1.
+    assert order[: len(order) - 1] == sorted(order[: len(order) - 1]), order
+    manifests = [st for st, tag in steps if tag == metadata.MANIFEST_TAG]
+    assert manifests == [0, 1, 2, 3]  # write=False: step 3 written once, at close
+    data = _read(str(tmp_path))["run"]
+    assert [m["n_inputs"] for _, m in data["tensors"][metadata.MANIFEST_TAG]] == [12, 12, 12, 12]
+
+
 def test_string_labels_stage_both_and_no_predictions(tmp_path):
     torch.manual_seed(0)
     gen = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.GroupNorm(2, 4), nn.SiLU(), nn.Upsample(scale_factor=2))
