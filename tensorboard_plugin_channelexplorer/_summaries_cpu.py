@@ -31,8 +31,9 @@ _BLOCK = 64  # rows per parallel task: amortizes the scratch allocations
 
 
 @numba.njit(parallel=True, cache=True, nogil=True, fastmath={"reassoc", "nsz"})
-def summarize_rows(a, bins, l2, otsu, mean, amax):  # pragma: no cover - compiled
-    """Fills the four ``[R]`` outputs from the rows of ``a`` (float32 ``[R, P]``).
+def summarize_rows(a, bits, bins, l2, otsu, mean, amax):  # pragma: no cover - compiled
+    """Fills the four ``[R]`` outputs from the rows of ``a`` (float32 ``[R, P]``;
+    ``bits`` is the same memory viewed as int32).
 
     NaN and +-Inf count as 0, as in the torch path.
     """
@@ -42,19 +43,33 @@ def summarize_rows(a, bins, l2, otsu, mean, amax):  # pragma: no cover - compile
     for b in numba.prange(nblocks):
         hist = np.zeros(bins, dtype=np.int64)
         ks = np.empty(p, dtype=np.int32)
+        pair = np.empty(2, dtype=np.int32)
+        pair_f = pair.view(np.float32)
         for r in range(b * _BLOCK, min(rows, (b + 1) * _BLOCK)):
             row = a[r]
-            mn = np.float32(np.inf)
-            mx = np.float32(0.0)
-            s = 0.0
-            ss = 0.0
+            # min/max of |x| on the int32 bit patterns: for non-negative
+            # floats their order is the integer order, and integer min/max
+            # vectorize where float min/max (NaN-aware) do not. Patterns >=
+            # 0x7f800000 are Inf/NaN and count as 0.
+            rb = bits[r]
+            mnb = np.int32(0x7F800000)
+            mxb = np.int32(0)
+            for i in range(p):
+                bi = rb[i] & np.int32(0x7FFFFFFF)
+                bi = bi if bi < np.int32(0x7F800000) else np.int32(0)
+                mnb = min(mnb, bi)
+                mxb = max(mxb, bi)
+            pair[0] = mnb
+            pair[1] = mxb
+            mn = pair_f[0]
+            mx = pair_f[1]
             # Branch-free so LLVM vectorizes it; `v <= FLT_MAX` is False for
             # NaN and +-Inf, which count as 0.
+            s = 0.0
+            ss = 0.0
             for i in range(p):
                 v = abs(row[i])
                 v = v if v <= _F32_MAX_F else np.float32(0.0)
-                mn = min(mn, v)
-                mx = max(mx, v)
                 dv = np.float64(v)
                 s += dv
                 ss += dv * dv
@@ -66,18 +81,18 @@ def summarize_rows(a, bins, l2, otsu, mean, amax):  # pragma: no cover - compile
                 otsu[r] = min(s, _F32_MAX)
                 continue
             rng = np.float32(mx - mn)
-            total_q = 0
+            # Bin indices in a loop of their own (no scatter), so the float32
+            # division vectorizes; then the histogram scatter.
             for i in range(p):
                 v = abs(row[i])
                 v = v if v <= _F32_MAX_F else np.float32(0.0)
-                k = int(np.float32(np.float32(np.float32(v - mn) / rng) * fbins))
-                if k > bins - 1:
-                    k = bins - 1
-                elif k < 0:
-                    k = 0
-                hist[k] += 1
-                ks[i] = k
-                total_q += 2 * k + 1
+                k = np.int32(np.float32(np.float32(v - mn) / rng) * fbins)
+                ks[i] = min(max(k, 0), bins - 1)
+            for i in range(p):
+                hist[ks[i]] += 1
+            total_q = 0
+            for k in range(bins):
+                total_q += hist[k] * (2 * k + 1)
             # Exact Otsu criterion on integers (see summaries._argmax_variance):
             # w1 cumulative counts, q1 cumulative sum of count * (2k + 1).
             # Empty bins repeat the previous criterion, so they never win the
@@ -131,5 +146,5 @@ def summarize_cpu(a: np.ndarray, bins: int) -> dict[str, np.ndarray]:
     """
     rows = a.shape[0]
     out = {k: np.empty(rows, dtype=np.float32) for k in ("l2", "otsu", "mean", "max")}
-    summarize_rows(a, bins, out["l2"], out["otsu"], out["mean"], out["max"])
+    summarize_rows(a, a.view(np.int32), bins, out["l2"], out["otsu"], out["mean"], out["max"])
     return out
