@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from tb_process import free_port as _free_port, tensorboard_cmd as _tensorboard_cmd
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -107,20 +107,6 @@ def logdir(tmp_path_factory):
                     layers=LAYERS,
                 )
     return root
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tensorboard_cmd() -> list[str]:
-    exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
-    if os.path.exists(exe):
-        return [exe]
-    found = shutil.which("tensorboard")
-    return [found] if found else [sys.executable, "-m", "tensorboard.main"]
 
 
 def _runs(base: str):

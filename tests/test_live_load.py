@@ -20,9 +20,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -36,6 +34,7 @@ import pytest
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import cache as cache_mod
+from tb_process import free_port as _free_port, tensorboard_cmd as _tensorboard_cmd
 
 PREFIX = "/data/plugin/channelexplorer"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,20 +70,6 @@ WRITER_SCRIPT = textwrap.dedent("""
         step += 1
         time.sleep(max(0.0, {period} - (time.monotonic() - t0)))
 """)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tensorboard_cmd() -> list[str]:
-    exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
-    if os.path.exists(exe):
-        return [exe]
-    found = shutil.which("tensorboard")
-    return [found] if found else [sys.executable, "-m", "tensorboard.main"]
 
 
 def _get(url: str, timeout: float = 120) -> tuple[int, bytes]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -16,23 +13,10 @@ import urllib.request
 import pytest
 
 import logdir_fixtures as fx
+from tb_process import free_port as _free_port, tensorboard_cmd as _tensorboard_cmd
 
 PREFIX = "/data/plugin/channelexplorer"
 STARTUP_TIMEOUT_S = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tensorboard_cmd() -> list[str]:
-    exe = os.path.join(os.path.dirname(sys.executable), "tensorboard")
-    if os.path.exists(exe):
-        return [exe]
-    found = shutil.which("tensorboard")
-    return [found] if found else [sys.executable, "-m", "tensorboard.main"]
 
 
 def _get(base: str, path: str, timeout: float = 120):
