@@ -149,7 +149,7 @@ def main(argv=None):
 
     with ChannelExplorerWriter(args.logdir) as ce:
         ce.log_layers(model, x, labels=labels, step=0, class_names=class_names, sample_ids=ids,
-                      layers=LAYERS, stage="both")
+                      layers=LAYERS, stage="both", predictions=False)  # ImageNet ids are not these classes
         timings = dict(ce.timings)
     print(f"logged {len(LAYERS)} layers to {os.path.abspath(args.logdir)} "
           f"({time.perf_counter() - t_start:.1f} s so far; writer: "

@@ -273,6 +273,7 @@ class ChannelExplorerWriter:
         stage: str = "pre",
         thumbnails: bool = True,
         maps: bool = True,
+        predictions: bool = True,
         write: bool = True,
         _expected_inputs: int | None = None,
     ):
@@ -301,6 +302,10 @@ class ChannelExplorerWriter:
                 ``"post"`` (after it, instead) or ``"both"``.
             thumbnails: Store a small PNG of each input.
             maps: Store compact activation maps.
+            predictions: Record top-1 predictions when the output looks like
+                classification logits. Pass False when the model's classes are
+                not ``class_names`` (e.g. an ImageNet model probed with
+                user-defined classes).
             write: Hand the accumulated step to the event writer now. Pass
                 False to all but the last of many calls with the same step, to
                 avoid rewriting the step each time (`flush`, `close` and the
@@ -414,7 +419,7 @@ class ChannelExplorerWriter:
         cur.sample_ids.append(ids)
         logits = _find_logits(result.output)
         n_classes = len(names) if names is not None else int(label_ids.max()) + 1
-        if cur.predictions is not None and logits is not None and logits.shape[0] == n and logits.shape[1] >= max(2, n_classes):
+        if predictions and cur.predictions is not None and logits is not None and logits.shape[0] == n and logits.shape[1] >= max(2, n_classes):
             probs = torch.softmax(logits.detach().float(), dim=1)
             p, k = probs.max(dim=1)
             cur.predictions.append(k.cpu().numpy().astype(np.int64))
@@ -477,7 +482,7 @@ class ChannelExplorerWriter:
             class_names: Class names (see `log_layers`).
             max_inputs: Stop after this many inputs (the last batch is cut).
             progress: Show a tqdm progress bar.
-            **log_layers_kwargs: ``layers``, ``stage``, ``thumbnails``, ``maps``.
+            **log_layers_kwargs: ``layers``, ``stage``, ``thumbnails``, ``maps``, ``predictions``.
 
         Returns:
             The number of inputs logged.
@@ -486,7 +491,7 @@ class ChannelExplorerWriter:
 
         if max_inputs is not None and (isinstance(max_inputs, bool) or not isinstance(max_inputs, int) or max_inputs < 1):
             raise ValueError(f"max_inputs must be a positive int or None, got {max_inputs!r}")
-        bad = set(log_layers_kwargs) - {"layers", "stage", "thumbnails", "maps"}
+        bad = set(log_layers_kwargs) - {"layers", "stage", "thumbnails", "maps", "predictions"}
         if bad:
             raise ValueError(f"unexpected arguments {sorted(bad)}")
         try:

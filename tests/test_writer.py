@@ -354,3 +354,15 @@ def test_fast_crc_matches_tensorboard():
     for n in (0, 1, 7, 1000):
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
         assert record_writer.masked_crc32c(data) == slow(data)
+
+
+def test_predictions_can_be_turned_off(tmp_path):
+    model = _model()
+    x, y = _data(12)
+    with ChannelExplorerWriter(str(tmp_path / "run")) as w:
+        w.log_layers(model, x, y, step=0)
+        w.log_layers(model, x, y, step=1, predictions=False)
+    data = _read(str(tmp_path))["run"]
+    assert [m["has_predictions"] for _, m in data["tensors"][metadata.MANIFEST_TAG]] == [True, False]
+    (_, (blob,)) = data["blobs"][metadata.INPUTS_TAG][-1]
+    assert "predictions" not in decode_npz(blob)
