@@ -62,7 +62,8 @@ export interface GraphNode {
   id: string;
   name: string;
   type: string;
-  shape: number[];
+  /** Output shape without the batch dimension; null where the shape pass could not run. */
+  shape: number[] | null;
   params: number;
   /** Whether summaries were logged for this node. */
   logged: boolean;

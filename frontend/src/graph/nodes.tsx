@@ -59,8 +59,8 @@ function Handles({ orientation }: { orientation: Orientation }) {
   );
 }
 
-function shapeText(shape: number[]): string {
-  return shape.length ? shape.join("×") : "";
+function shapeText(shape: number[] | null | undefined): string {
+  return shape?.length ? shape.join("×") : "";
 }
 
 function formatParams(n: number): string {
@@ -76,7 +76,7 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
   const size = layerNodeSize(open);
   const tip = [
     node.id,
-    `${node.type}${node.shape.length ? ` · output ${shapeText(node.shape)}` : ""}`,
+    `${node.type}${node.shape?.length ? ` · output ${shapeText(node.shape)}` : ""}`,
     layer ? `${layer.channels} channels · ${layer.stages.join("/")} · ${layer.functions.join(", ")}` : "",
     formatParams(node.params),
   ]
@@ -95,7 +95,7 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
         <span className="ce-node__meta">
           {node.type}
           {layer ? ` · ${layer.channels} ch` : ""}
-          {node.shape.length ? ` · ${shapeText(node.shape)}` : ""}
+          {node.shape?.length ? ` · ${shapeText(node.shape)}` : ""}
         </span>
       </div>
       {TOGGLE_ROWS.map((row) => (
@@ -153,7 +153,7 @@ export const SmallNodeView = memo(function SmallNodeView({ data }: NodeProps<Sma
     <div
       className="ce-node ce-node--small"
       style={{ width: SMALL_WIDTH, height: SMALL_HEIGHT }}
-      title={`${node.id}\n${node.type}${node.shape.length ? ` · ${shapeText(node.shape)}` : ""}\n(not logged)`}
+      title={`${node.id}\n${node.type}${node.shape?.length ? ` · ${shapeText(node.shape)}` : ""}\n(not logged)`}
       data-testid="small-node"
       data-layer={node.id}
     >
