@@ -137,6 +137,17 @@ try {
     await page.screenshot({ path: join(outdir, "02-scatter.png") });
   });
 
+  await step("the scatterplot enlarges into the line-up dock and closes", async () => {
+    await node.locator('button[aria-label="Enlarge scatterplot"]').click();
+    const big = frame.locator('[data-testid="scatter-enlarged"]');
+    await big.waitFor({ state: "visible", timeout: 10000 });
+    const pts = Number(await big.locator('[data-testid="scatter"]').getAttribute("data-points"));
+    if (pts !== N) throw new Error(`enlarged scatter has ${pts} points, expected ${N}`);
+    await page.screenshot({ path: join(outdir, "02b-scatter-enlarged.png") });
+    await big.locator("header button").click();
+    await big.waitFor({ state: "detached", timeout: 10000 });
+  });
+
   const beforeStep = await fingerprint(node.locator('[data-testid="panel-scatter"]'));
 
   await step("a Jaccard click shows the pair", async () => {

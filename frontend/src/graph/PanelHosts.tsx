@@ -6,6 +6,7 @@
  * selection (`state.ts`), and passes data and callbacks to the panel.
  */
 import { useCallback, useState } from "react";
+import { createPortal } from "react-dom";
 import * as api from "../api";
 import { AsyncView, ErrorBox } from "../components/Status";
 import { useAsync } from "../components/useAsync";
@@ -75,7 +76,9 @@ function ScatterHost({ layer }: { layer: string }) {
     [q.run, q.step, q.layer, q.fn, q.stage, params.method, params.seed, params.k],
   );
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
+  const [enlarged, setEnlarged] = useState(false);
   return (
+    <>
     <AsyncView state={state} label="Projecting…" compact>
       {(data) => (
         <ScatterPanel
@@ -86,12 +89,52 @@ function ScatterHost({ layer }: { layer: string }) {
           params={params}
           onParams={(change) => setParams((p) => ({ ...p, ...change }))}
           thumbnailUrl={thumb}
+          onEnlarge={() => setEnlarged(true)}
           width={PANEL_WIDTH}
           height={PANEL_HEIGHT.scatter - 4}
         />
       )}
     </AsyncView>
+    {enlarged &&
+      state.data &&
+      createPortal(
+        <section className="ce-lineup__item" data-testid="scatter-enlarged" aria-label={`Enlarged scatterplot of ${layer}`}>
+          <header>
+            <span title={`${side.run} · step ${side.step ?? ""}`}>{layer}</span>
+            <button type="button" aria-label={`Close the enlarged scatterplot of ${layer}`} title="Close" onClick={() => setEnlarged(false)}>
+              ×
+            </button>
+          </header>
+          <ScatterPanel
+            data={state.data}
+            classNames={side.classNames}
+            selected={sel.selected}
+            onSelect={sel.onSelect}
+            params={params}
+            onParams={(change) => setParams((p) => ({ ...p, ...change }))}
+            thumbnailUrl={thumb}
+            width={ENLARGED.width}
+            height={ENLARGED.height}
+          />
+        </section>,
+        lineupRoot(),
+      )}
+    </>
   );
+}
+
+/** Enlarged scatterplots line up side by side in a dock at the bottom of the tab. */
+const ENLARGED = { width: 520, height: 470 };
+
+function lineupRoot(): HTMLElement {
+  let el = document.getElementById("ce-lineup");
+  if (!el) {
+    el = document.createElement("div");
+    el.id = "ce-lineup";
+    el.setAttribute("aria-label", "Enlarged scatterplots");
+    document.body.appendChild(el);
+  }
+  return el;
 }
 
 function JaccardHost({ layer }: { layer: string }) {
