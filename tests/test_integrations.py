@@ -221,7 +221,8 @@ def _ddp_worker(rank, world, port, logdir):
             n = ce.log_layers(model, x_all[idx], y_all[idx], step=epoch, sample_ids=100 + idx,
                               class_names=["a", "b", "c"])
             assert n == (13 if rank == 0 else 0)
-        ce.close()
+        ce.close()  # a collective (barrier), so no gather work is still being freed
+        del model, opt
     finally:
         dist.destroy_process_group()
 

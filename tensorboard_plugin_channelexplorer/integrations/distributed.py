@@ -200,9 +200,17 @@ class DistributedChannelExplorerWriter:
             self.writer.flush()
 
     def close(self) -> None:
-        """Closes the writer on ``dst`` (no-op elsewhere)."""
+        """Closes the writer on ``dst``; a collective: call it on every rank.
+
+        The closing barrier lets gloo's worker thread free the finished gather
+        works (which hold Python tensors) while every rank is still inside a
+        collective; otherwise destroying the process group right after the
+        last gather can deadlock on the GIL (seen with DDP's Reducer).
+        """
         if self.writer is not None:
             self.writer.close()
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier(group=self.group)
 
     def __enter__(self):
         return self
