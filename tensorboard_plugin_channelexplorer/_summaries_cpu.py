@@ -27,6 +27,52 @@ _F32_MAX = float(np.finfo(np.float32).max)
 _F32_MAX_F = np.float32(_F32_MAX)
 
 
+# De Bruijn table: index of the lowest set bit of a uint64 (count of trailing zeros).
+_DEBRUIJN = np.array(
+    [0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4, 62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30,
+     24, 18, 12, 5, 63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31,
+     10, 25, 14, 19, 9, 13, 8, 7, 6],
+    dtype=np.int64,
+)
+_DEBRUIJN_MUL = np.uint64(0x03F79D71B4CB0A89)
+
+
+@numba.njit(cache=True, nogil=True)
+def _otsu_sparse(ks, p, hist, occ, total_q):  # pragma: no cover - compiled
+    """Otsu bin of a small map (fewer pixels than bins): visits only the
+    occupied bins, in order, through a bitmap; resets ``hist`` and ``occ``."""
+    for i in range(p):
+        k = ks[i]
+        hist[k] += 1
+        occ[k >> 6] |= np.uint64(1) << np.uint64(k & 63)
+    w1 = 0
+    q1 = 0
+    best = -1.0
+    best_k = 0
+    done = False
+    for wi in range(occ.shape[0]):
+        word = occ[wi]
+        occ[wi] = np.uint64(0)
+        while word != np.uint64(0) and not done:
+            low = word & (~word + np.uint64(1))
+            word ^= low
+            k = wi * 64 + _DEBRUIJN[np.int64(((low * _DEBRUIJN_MUL) >> np.uint64(58)) & np.uint64(63))]
+            h = hist[k]
+            w1 += h
+            q1 += h * (2 * k + 1)
+            if w1 == p:
+                done = True
+                break
+            num = float(q1 * p - total_q * w1)
+            var = num * num / (float(p - w1) * float(w1))
+            if var > best:
+                best = var
+                best_k = k
+    for i in range(p):
+        hist[ks[i]] = 0
+    return best_k
+
+
 _BLOCK = 64  # rows per parallel task: amortizes the scratch allocations
 
 
@@ -44,6 +90,7 @@ def summarize_rows(a, bits, bins, l2, otsu, mean, amax):  # pragma: no cover - c
         hist = np.zeros(bins, dtype=np.int64)
         ks = np.empty(p, dtype=np.int32)
         pair = np.empty(2, dtype=np.int32)
+        occ = np.zeros((bins + 63) // 64, dtype=np.uint64)
         pair_f = pair.view(np.float32)
         for r in range(b * _BLOCK, min(rows, (b + 1) * _BLOCK)):
             row = a[r]
@@ -88,36 +135,38 @@ def summarize_rows(a, bits, bins, l2, otsu, mean, amax):  # pragma: no cover - c
                 v = v if v <= _F32_MAX_F else np.float32(0.0)
                 k = np.int32(np.float32(np.float32(v - mn) / rng) * fbins)
                 ks[i] = min(max(k, 0), bins - 1)
-            for i in range(p):
-                hist[ks[i]] += 1
-            total_q = 0
-            for k in range(bins):
-                total_q += hist[k] * (2 * k + 1)
-            # Exact Otsu criterion on integers (see summaries._argmax_variance):
-            # w1 cumulative counts, q1 cumulative sum of count * (2k + 1).
-            # Empty bins repeat the previous criterion, so they never win the
-            # first argmax and are skipped.
-            w1 = 0
-            q1 = 0
-            best = -1.0
-            best_k = 0
-            for k in range(bins - 1):
-                h = hist[k]
-                if h == 0:
-                    continue
-                w1 += h
-                q1 += h * (2 * k + 1)
-                if w1 == p:
-                    break
-                num = float(q1 * p - total_q * w1)
-                var = num * num / (float(p - w1) * float(w1))
-                if var > best:
-                    best = var
-                    best_k = k
-            if p < bins:
+            if p * 4 <= bins:
+                total_q = 0
                 for i in range(p):
-                    hist[ks[i]] = 0
+                    total_q += 2 * ks[i] + 1
+                best_k = _otsu_sparse(ks, p, hist, occ, total_q)
             else:
+                for i in range(p):
+                    hist[ks[i]] += 1
+                total_q = 0
+                for k in range(bins):
+                    total_q += hist[k] * (2 * k + 1)
+                # Exact Otsu criterion on integers (see summaries._argmax_variance):
+                # w1 cumulative counts, q1 cumulative sum of count * (2k + 1).
+                # Empty bins repeat the previous criterion, so they never win
+                # the first argmax and are skipped.
+                w1 = 0
+                q1 = 0
+                best = -1.0
+                best_k = 0
+                for k in range(bins - 1):
+                    h = hist[k]
+                    if h == 0:
+                        continue
+                    w1 += h
+                    q1 += h * (2 * k + 1)
+                    if w1 == p:
+                        break
+                    num = float(q1 * p - total_q * w1)
+                    var = num * num / (float(p - w1) * float(w1))
+                    if var > best:
+                        best = var
+                        best_k = k
                 hist[:] = 0
             step = np.float32(rng / fbins)
             kf = np.float32(best_k)
