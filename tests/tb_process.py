@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 
 
@@ -22,3 +24,18 @@ def tensorboard_cmd() -> list[str]:
         return [exe]
     found = shutil.which("tensorboard")
     return [found] if found else [sys.executable, "-m", "tensorboard.main"]
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stops a process started with ``start_new_session=True`` and its children
+    (the Rust data server is a child of tensorboard) by its process group."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from tb_process import free_port as _free_port, tensorboard_cmd as _tensorboard_cmd
+from tb_process import free_port as _free_port, stop as _stop, tensorboard_cmd as _tensorboard_cmd
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -143,17 +142,7 @@ def tensorboard_url(request, logdir, tmp_path):
             time.sleep(0.5)
         yield request.param, base
     finally:
-        if proc.poll() is None:
-            # The Rust data server is a child of tensorboard: stop the whole session group by its PID.
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        _stop(proc)  # the Rust data server is a child: stops the session group by PID
 
 
 def test_tab_in_chromium(tensorboard_url):

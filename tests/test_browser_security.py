@@ -24,7 +24,7 @@ from test_browser import (  # noqa: F401 - the requirements fixture is autouse
     REPO,
     _requirements,
 )
-from test_live_load import _free_port, _stop, _tensorboard_cmd
+from tb_process import free_port as _free_port, stop as _stop, tensorboard_cmd as _tensorboard_cmd
 
 IMG = '<img src=x onerror="window.__xss=1">'
 SCRIPT = "<script>window.__xss=1</script>"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import textwrap
@@ -34,7 +33,7 @@ import pytest
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import cache as cache_mod
-from tb_process import free_port as _free_port, tensorboard_cmd as _tensorboard_cmd
+from tb_process import free_port as _free_port, stop as _stop, tensorboard_cmd as _tensorboard_cmd
 
 PREFIX = "/data/plugin/channelexplorer"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -90,19 +89,6 @@ def vm_rss(pid: int) -> int | None:
     except OSError:
         return None
     return None
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
 
 
 def _requests_for(run: str, step: int, layers: list[dict], n: int, rng: random.Random) -> tuple[str, dict]:
