@@ -77,18 +77,22 @@ function ScatterHost({ layer }: { layer: string }) {
   );
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
   const [enlarged, setEnlarged] = useState(false);
+  // The in-node and the enlarged plot share everything but their size.
+  const shared = {
+    classNames: side.classNames,
+    selected: sel.selected,
+    onSelect: sel.onSelect,
+    params,
+    onParams: (change: Partial<ScatterParams>) => setParams((p) => ({ ...p, ...change })),
+    thumbnailUrl: thumb,
+  };
   return (
     <>
     <AsyncView state={state} label="Projecting…" compact>
       {(data) => (
         <ScatterPanel
           data={data}
-          classNames={side.classNames}
-          selected={sel.selected}
-          onSelect={sel.onSelect}
-          params={params}
-          onParams={(change) => setParams((p) => ({ ...p, ...change }))}
-          thumbnailUrl={thumb}
+          {...shared}
           onEnlarge={() => setEnlarged(true)}
           width={PANEL_WIDTH}
           height={PANEL_HEIGHT.scatter - 4}
@@ -105,17 +109,7 @@ function ScatterHost({ layer }: { layer: string }) {
               ×
             </button>
           </header>
-          <ScatterPanel
-            data={state.data}
-            classNames={side.classNames}
-            selected={sel.selected}
-            onSelect={sel.onSelect}
-            params={params}
-            onParams={(change) => setParams((p) => ({ ...p, ...change }))}
-            thumbnailUrl={thumb}
-            width={ENLARGED.width}
-            height={ENLARGED.height}
-          />
+          <ScatterPanel data={state.data} {...shared} width={ENLARGED.width} height={ENLARGED.height} />
         </section>,
         lineupRoot(),
       )}
