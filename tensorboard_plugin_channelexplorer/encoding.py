@@ -15,9 +15,7 @@ import zipfile
 import numpy as np
 from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
 
-
-class CorruptDataError(ValueError):
-    """Raised when stored bytes cannot be decoded safely."""
+from tensorboard_plugin_channelexplorer.errors import CorruptDataError  # raised when stored bytes cannot be decoded
 
 
 def encode_npz(arrays: dict[str, np.ndarray], compress: bool = False) -> bytes:
@@ -60,13 +58,27 @@ def decode_npz(data: bytes) -> dict[str, np.ndarray]:
         name -> array.
 
     Raises:
-        CorruptDataError: if the bytes are not a pickle-free ``.npz``.
+        CorruptDataError: if the bytes are not a pickle-free ``.npz``: any
+            failure while decoding them (a damaged zip directory, deflate
+            stream or ``.npy`` header, an object array, ...) is reported as
+            corrupt data, whatever the exception numpy or zipfile raised.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise CorruptDataError(f"unreadable array blob: expected bytes, got {type(data).__name__}")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            # np.load also accepts a bare .npy; a blob must be an archive.
+            raise CorruptDataError(f"unreadable array blob: not an .npz archive ({type(loaded).__name__})")
+        with loaded as npz:
             return {name: npz[name] for name in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise CorruptDataError(f"unreadable array blob: {exc}") from exc
+    except CorruptDataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy raise many types for damaged bytes
+        # Single-byte flips alone raise BadZipFile, zlib.error, NotImplementedError
+        # (compression method), RuntimeError (encryption flag), EOFError and
+        # ValueError or tokenize errors (.npy header); none of them is a bug here.
+        raise CorruptDataError(f"unreadable array blob: {type(exc).__name__}: {exc}") from exc
 
 
 def string_tensor_proto(values: list[bytes] | bytes) -> tensor_pb2.TensorProto:
