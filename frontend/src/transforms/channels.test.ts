@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import {
+  argmax,
+  channelKey,
+  classBars,
+  columnLayout,
+  parseChannelKey,
+  rankRows,
+  rankSuspects,
+  selectivityColor,
+  sparkline,
+  strongEdges,
+  suspectsByClass,
+  type EdgeBundle,
+} from './channels';
+import { chipCapacity, packClusters } from './treemap';
+import { CLASS_PALETTE } from './color';
+
+/** Small deterministic PRNG (mulberry32) for property tests. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('channel identity', () => {
+  it('writes a fixed, URL-encoded key', () => {
+    expect(channelKey({ run: 'lr 0.1', layer: 'features.0', channel: 3 })).toBe('run=lr%200.1&layer=features.0&channel=3');
+  });
+  it('round-trips names holding URL syntax and non-ASCII text', () => {
+    for (const id of [
+      { run: 'a&b=c', layer: 'x+y/z?#', channel: 0 },
+      { run: '<img src=x>', layer: 'слой.1', channel: 2047 },
+      { run: '', layer: '%20', channel: 7 },
+    ]) {
+      expect(parseChannelKey(channelKey(id))).toEqual(id);
+    }
+  });
+  it('distinguishes channels that differ in one part only', () => {
+    const keys = new Set([
+      channelKey({ run: 'r', layer: 'l', channel: 1 }),
+      channelKey({ run: 'r', layer: 'l', channel: 11 }),
+      channelKey({ run: 'r', layer: 'l1', channel: 1 }),
+      channelKey({ run: 'r&layer=l', layer: 'l', channel: 1 }),
+    ]);
+    expect(keys.size).toBe(4);
+  });
+  it('rejects bad channels and keys', () => {
+    expect(() => channelKey({ run: 'r', layer: 'l', channel: -1 })).toThrow(/channel/);
+    expect(() => channelKey({ run: 'r', layer: 'l', channel: 1.5 })).toThrow(/channel/);
+    expect(() => parseChannelKey('run=r&channel=1')).toThrow(/layer/);
+    expect(() => parseChannelKey('run=r&layer=l&channel=x')).toThrow(/channel/);
+  });
+});
+
+describe('class bars and selectivity colour', () => {
+  it('scales to the largest mean and marks the preferred class', () => {
+    const bars = classBars([1, 4, null, 2], ['a', 'b', 'c']);
+    expect(bars.map((b) => b.fraction)).toEqual([0.25, 1, 0, 0.5]);
+    expect(bars.filter((b) => b.preferred).map((b) => b.cls)).toEqual([1]);
+    expect(bars[2].mean).toBeNull();
+    expect(bars[3].name).toBe('3'); // no name given
+  });
+  it('argmax takes the first of ties and skips missing values', () => {
+    expect(argmax([2, 5, 5, null])).toBe(1);
+    expect(argmax([null, NaN])).toBeNull();
+    expect(argmax([-3, -1, -2])).toBe(1);
+  });
+  it('colours only channels at or above the threshold', () => {
+    expect(selectivityColor(2, 0.5, 0.5)).toBe(CLASS_PALETTE[2]);
+    expect(selectivityColor(2, 0.49, 0.5)).toBeNull();
+    expect(selectivityColor(null, 0.9, 0.5)).toBeNull();
+    expect(selectivityColor(1, null, 0)).toBeNull();
+    expect(() => selectivityColor(0, 0.5, 1.5)).toThrow(/threshold/);
+  });
+});
+
+describe('sparkline', () => {
+  it('maps steps to x and values to y, up is larger', () => {
+    const s = sparkline([0, 1, 2], [0, 1, 0], 12, 12, 1);
+    expect(s.path).toBe('M1,11L6,1L11,11');
+    expect(s.extent).toEqual([0, 1]);
+    expect(s.points.map((p) => [p.x, p.y])).toEqual([[1, 11], [6, 1], [11, 11]]);
+  });
+  it('spaces points by step value, not by index', () => {
+    const s = sparkline([0, 1, 10], [1, 2, 3], 22, 10, 1);
+    expect(s.points.map((p) => p.x)).toEqual([1, 3, 21]);
+  });
+  it('leaves a gap at missing values and handles flat and empty series', () => {
+    const gap = sparkline([0, 1, 2, 3], [0, null, 1, 2], 20, 10);
+    expect(gap.path.match(/M/g)?.length).toBe(2);
+    expect(gap.points.length).toBe(3);
+    const flat = sparkline([0, 1], [5, 5], 10, 10, 0);
+    expect(flat.points.map((p) => p.y)).toEqual([5, 5]);
+    expect(sparkline([0, 1], [null, null], 10, 10)).toEqual({ path: '', points: [], extent: null });
+  });
+  it('validates its input', () => {
+    expect(() => sparkline([0, 1], [1], 10, 10)).toThrow(/length/);
+    expect(() => sparkline([1, 1], [1, 2], 10, 10)).toThrow(/increase/);
+    expect(() => sparkline([0], [1], 4, 10, 2)).toThrow(/small/);
+  });
+});
+
+describe('rank rows', () => {
+  it('lists orderings in the given order with their share', () => {
+    const rows = rankRows({ variance: 0, pairwise: 31, taylor: null }, 64, ['pairwise', 'variance', 'taylor', 'cluster']);
+    expect(rows).toEqual([
+      { order: 'pairwise', rank: 31, fraction: 31 / 64 },
+      { order: 'variance', rank: 0, fraction: 0 },
+      { order: 'taylor', rank: null, fraction: null },
+      { order: 'cluster', rank: null, fraction: null },
+    ]);
+  });
+  it('rejects ranks outside the layer', () => {
+    expect(() => rankRows({ variance: 64 }, 64)).toThrow(/variance/);
+    expect(() => rankRows({}, 0)).toThrow(/total/);
+  });
+});
+
+describe('edges between layers', () => {
+  const edges: EdgeBundle[] = [
+    { source: 0, target: 1, weight: 5, sign: 'positive' },
+    { source: 1, target: 0, weight: 10, sign: 'positive' },
+    { source: 1, target: 1, weight: 1, sign: 'positive' },
+    { source: 0, target: 0, weight: 0.2, sign: 'negative' },
+    { source: 1, target: 1, weight: 0.1, sign: 'negative' },
+    { source: 0, target: 0, weight: 0, sign: 'negative' },
+  ];
+  it('thresholds each sign against its own strongest bundle', () => {
+    const kept = strongEdges(edges, 0.4);
+    expect(kept.positive.map((e) => e.weight)).toEqual([10, 5]);
+    // 0.1 >= 0.4 * 0.2: against the positive maximum (10) it would vanish.
+    expect(kept.negative.map((e) => e.weight)).toEqual([0.2, 0.1]);
+    expect(strongEdges(edges, 1).positive.map((e) => e.weight)).toEqual([10]);
+    expect(strongEdges(edges, 0).positive.length).toBe(3); // zero weights never show
+    expect(strongEdges(edges, 0).negative.length).toBe(2);
+    expect(() => strongEdges(edges, -0.1)).toThrow(/threshold/);
+  });
+  it('lays out nodes by size share and links their centres', () => {
+    const { nodes, edges: drawn } = columnLayout(
+      [{ id: 0, size: 3 }, { id: 1, size: 1 }],
+      [{ id: 0, size: 1 }, { id: 1, size: 1 }],
+      [edges[0], edges[1]],
+      100,
+      100,
+      { gap: 4, nodeWidth: 10, maxStroke: 8 },
+    );
+    // 96 px free: 72 + 24 on the left, 48 + 48 on the right.
+    expect(nodes.map((n) => [n.side, n.id, n.y0, n.y1])).toEqual([
+      ['source', 0, 0, 72],
+      ['source', 1, 76, 100],
+      ['target', 0, 0, 48],
+      ['target', 1, 52, 100],
+    ]);
+    expect(drawn[0].path.startsWith('M10,36')).toBe(true); // source 0's centre, right edge
+    expect(drawn[0].path.endsWith('90,76')).toBe(true); // target 1's centre, left edge
+    expect(drawn.map((e) => e.width)).toEqual([4, 8]);
+  });
+  it('refuses edges to unknown clusters', () => {
+    expect(() => columnLayout([{ id: 0, size: 1 }], [{ id: 0, size: 1 }], [edges[0]], 100, 100)).toThrow(/unknown cluster/);
+  });
+});
+
+describe('suspects', () => {
+  const items = [
+    { index: 4, score: 0.2, given: 1, likely: 2 },
+    { index: 2, score: 0.9, given: 0, likely: 1 },
+    { index: 7, score: NaN, given: 1, likely: 1 },
+    { index: 1, score: 0.9, given: 1, likely: 0 },
+    { index: 3, score: 0.5, given: 1, likely: 0 },
+  ];
+  it('ranks by score, ties by index, dropping non-finite scores', () => {
+    expect(rankSuspects(items).map((s) => s.index)).toEqual([1, 2, 3, 4]);
+    expect(rankSuspects(items, 2).map((s) => s.index)).toEqual([1, 2]);
+    expect(() => rankSuspects(items, -1)).toThrow(/limit/);
+  });
+  it('groups by given label, ranked within each class', () => {
+    const by = suspectsByClass(items);
+    expect([...by.keys()].sort()).toEqual([0, 1]);
+    expect(by.get(1)?.map((s) => s.index)).toEqual([1, 3, 4]);
+  });
+});
+
+describe('packed cluster layout', () => {
+  it('gives each cluster an area proportional to its size', () => {
+    const sizes = [6, 3, 2, 1];
+    const tiles = packClusters(sizes.map((size, id) => ({ id, size })), 120, 100);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    for (const t of tiles) {
+      expect((t.x1 - t.x0) * (t.y1 - t.y0)).toBeCloseTo((t.size / total) * 120 * 100, 6);
+    }
+  });
+  it('puts the largest cluster first, ties by id', () => {
+    const tiles = packClusters([{ id: 5, size: 2 }, { id: 1, size: 9 }, { id: 3, size: 2 }], 50, 50);
+    expect(tiles.map((t) => t.id)).toEqual([1, 3, 5]);
+  });
+  it('tiles never overlap and stay inside the box (random sizes)', () => {
+    const rand = rng(7);
+    for (let trial = 0; trial < 25; trial++) {
+      const n = 1 + Math.floor(rand() * 30);
+      const items = Array.from({ length: n }, (_, id) => ({ id, size: 1 + Math.floor(rand() * 200) }));
+      const tiles = packClusters(items, 300, 200, 2);
+      expect(tiles.length).toBe(n);
+      for (const t of tiles) {
+        expect(t.x0).toBeGreaterThanOrEqual(-1e-9);
+        expect(t.y0).toBeGreaterThanOrEqual(-1e-9);
+        expect(t.x1).toBeLessThanOrEqual(300 + 1e-9);
+        expect(t.y1).toBeLessThanOrEqual(200 + 1e-9);
+      }
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++) {
+          const a = tiles[i];
+          const b = tiles[j];
+          const ox = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0);
+          const oy = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+          expect(ox <= 1e-9 || oy <= 1e-9).toBe(true);
+        }
+      }
+    }
+  });
+  it('validates sizes, ids and the box', () => {
+    expect(packClusters([], 10, 10)).toEqual([]);
+    expect(() => packClusters([{ id: 0, size: 0 }], 10, 10)).toThrow(/size of cluster 0/);
+    expect(() => packClusters([{ id: 0, size: 1 }, { id: 0, size: 2 }], 10, 10)).toThrow(/duplicate/);
+    expect(() => packClusters([{ id: 0, size: 1 }], 0, 10)).toThrow(/width and height/);
+    expect(() => packClusters([{ id: 0, size: 1 }], 10, 10, -1)).toThrow(/padding/);
+  });
+  it('counts the chips that fit a tile', () => {
+    const tile = { id: 0, size: 1, x0: 0, y0: 0, x1: 50, y1: 30 };
+    expect(chipCapacity(tile, 10, 2)).toBe(8); // 4 per row, 2 rows
+    expect(chipCapacity(tile, 10, 2, 12)).toBe(4); // header leaves 18 px: 1 row
+    expect(chipCapacity({ ...tile, x1: 9 }, 10)).toBe(0);
+  });
+});
