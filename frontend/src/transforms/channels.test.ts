@@ -110,8 +110,8 @@ describe('rank rows', () => {
   it('lists orderings in the given order with their share', () => {
     const rows = rankRows({ variance: 0, pairwise: 31, taylor: null }, 64, ['pairwise', 'variance', 'taylor', 'cluster']);
     expect(rows).toEqual([
-      { order: 'pairwise', rank: 31, fraction: 31 / 64 },
-      { order: 'variance', rank: 0, fraction: 0 },
+      { order: 'pairwise', rank: 31, fraction: 0.5 },
+      { order: 'variance', rank: 0, fraction: 1 / 64 },
       { order: 'taylor', rank: null, fraction: null },
       { order: 'cluster', rank: null, fraction: null },
     ]);
@@ -232,8 +232,10 @@ describe('packed cluster layout', () => {
   });
   it('counts the chips that fit a tile', () => {
     const tile = { id: 0, size: 1, x0: 0, y0: 0, x1: 50, y1: 30 };
-    expect(chipCapacity(tile, 10, 2)).toBe(8); // 4 per row, 2 rows
-    expect(chipCapacity(tile, 10, 2, 12)).toBe(4); // header leaves 18 px: 1 row
-    expect(chipCapacity({ ...tile, x1: 9 }, 10)).toBe(0);
+    expect(chipCapacity(tile, 10, 10, 2)).toBe(8); // 4 per row, 2 rows
+    expect(chipCapacity(tile, 10, 10, 2, 12)).toBe(4); // header leaves 18 px: 1 row
+    expect(chipCapacity(tile, 22, 6, 2)).toBe(8); // 2 per row (46 <= 52 < 70), 4 rows
+    expect(chipCapacity({ ...tile, x1: 9 }, 10, 10)).toBe(0);
+    expect(() => chipCapacity(tile, 0, 10)).toThrow(/chip size/);
   });
 });

@@ -170,7 +170,7 @@ export interface RankRow {
   order: string;
   /** 0-based rank (0 = first), or null when the ordering is unavailable. */
   rank: number | null;
-  /** `rank / total` in [0, 1): the share of channels ranked before it. */
+  /** `(rank + 1) / total` in (0, 1]: the share of channels ranked at or before it. */
   fraction: number | null;
 }
 
@@ -194,7 +194,7 @@ export function rankRows(
     if (!Number.isInteger(r) || r < 0 || r >= total) {
       throw new RangeError(`rankRows: rank of ${order} must be an integer in [0, ${total}), got ${r}`);
     }
-    return { order, rank: r, fraction: r / total };
+    return { order, rank: r, fraction: (r + 1) / total };
   });
 }
 

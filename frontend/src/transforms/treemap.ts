@@ -69,15 +69,15 @@ export function packClusters(items: readonly PackItem[], width: number, height: 
 }
 
 /**
- * How many square chips of `chip` pixels (plus `gap`) fit in a tile, after a
- * header strip of `header` pixels.
+ * How many chips of `chipW x chipH` pixels (with `gap` between them) fit in a
+ * tile below a header strip of `header` pixels.
  */
-export function chipCapacity(tile: PackedTile, chip: number, gap = 2, header = 0): number {
-  if (!(chip > 0)) throw new RangeError(`chipCapacity: chip must be > 0, got ${chip}`);
+export function chipCapacity(tile: PackedTile, chipW: number, chipH: number, gap = 2, header = 0): number {
+  if (!(chipW > 0) || !(chipH > 0)) throw new RangeError(`chipCapacity: chip size must be > 0, got ${chipW} x ${chipH}`);
   const w = tile.x1 - tile.x0;
   const h = tile.y1 - tile.y0 - header;
-  if (w < chip || h < chip) return 0;
-  const perRow = Math.floor((w + gap) / (chip + gap));
-  const rows = Math.floor((h + gap) / (chip + gap));
+  if (w < chipW || h < chipH) return 0;
+  const perRow = Math.floor((w + gap) / (chipW + gap));
+  const rows = Math.floor((h + gap) / (chipH + gap));
   return perRow * rows;
 }
