@@ -52,9 +52,12 @@ def thumbnails_png(images: torch.Tensor, max_side: int = DEFAULT_THUMBNAIL_SIDE)
     """Encodes each input as a small PNG.
 
     Each image is downsampled (area average) so its longer side is at most
-    ``max_side``, then every channel is min-max normalized on its own to
-    ``0..255``. One channel gives a grayscale PNG, three channels an RGB PNG,
-    any other channel count a grayscale PNG of the first channel.
+    ``max_side``, then mapped to ``0..255`` with one scaling shared by all its
+    colour channels, so hues stay true: the range ``[min(0, lo), max(1, hi)]``
+    of the image's values (images in ``[0, 1]`` are shown exactly as they
+    are; other ranges, e.g. normalized inputs, are stretched as a whole). One
+    channel gives a grayscale PNG, three channels an RGB PNG, any other
+    channel count a grayscale PNG of the first channel.
 
     Args:
         images: ``[N, C, H, W]`` tensor of any floating or integer dtype,
@@ -82,8 +85,9 @@ def thumbnails_png(images: torch.Tensor, max_side: int = DEFAULT_THUMBNAIL_SIDE)
             x = F.adaptive_avg_pool2d(x, (th, tw))
         flat = x.reshape(n, x.shape[1], -1)
         flat = torch.nan_to_num(flat, nan=0.0, posinf=0.0, neginf=0.0)
-        lo = flat.amin(dim=2, keepdim=True)
-        hi = flat.amax(dim=2, keepdim=True)
+        # One range per image, not per channel: per-channel stretching shifts the colours.
+        lo = flat.amin(dim=(1, 2), keepdim=True).clamp_max(0.0)
+        hi = flat.amax(dim=(1, 2), keepdim=True).clamp_min(1.0)
         span = (hi - lo).clamp_min(1e-12)
         q = ((flat - lo) / span * 255.0).round_().clamp_(0, 255).to(torch.uint8)
         q = q.reshape(n, x.shape[1], th, tw).cpu().numpy()

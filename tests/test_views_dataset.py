@@ -33,6 +33,19 @@ def test_similarity_matches_jaccard_class_mean_small_n():
     assert np.array(out["layer_similarity"]).shape == (2, 3)
 
 
+def test_dead_channels_do_not_make_classes_similar():
+    # 60 channels, 54 dead; class 0 fires channels 0-2, class 1 channels 3-5, class 2 nothing.
+    rng = np.random.default_rng(1)
+    S = np.zeros((30, 60))
+    S[:10, 0:3] = rng.random((10, 3)) + 0.5
+    S[10:20, 3:6] = rng.random((10, 3)) + 0.5
+    labels = np.repeat(np.arange(3), 10)
+    out = dataset.dataset_view([S], labels, reference=0, eta=0.2)
+    # Same active channels within class 0 -> 1; disjoint -> 0; no active channel -> 0.
+    assert [c["similarity"] for c in out["classes"]] == [1.0, 0.0, 0.0]
+    assert dataset.dataset_view([S], labels, reference=2, eta=0.2)["classes"][2]["similarity"] == 0.0
+
+
 def test_predictions_accuracy_and_probabilities():
     layers, labels = _layers()
     preds = labels.copy()

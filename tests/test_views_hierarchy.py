@@ -4,6 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.cluster.hierarchy import fcluster, linkage
 
 from tensorboard_plugin_channelexplorer.views import hierarchy
 
@@ -86,6 +90,43 @@ def test_cut_height_rule():
     assert hierarchy.cut_height(np.array([0.55, 0.6, 0.95]), 0.5) == pytest.approx(0.775)
     # merges far above the baseline: cut below the first merge (no superclass merges).
     assert hierarchy.cut_height(np.array([0.9, 0.95]), 0.2) == pytest.approx(0.55)
+
+
+def test_cut_height_below_last_merge_when_no_gap():
+    # Every merge at one height and the baseline above it: no gap at all.
+    cut = hierarchy.cut_height(np.array([0.5, 0.5]), 0.6)
+    assert cut < 0.5
+    assert hierarchy.cut_height(np.array([0.7]), 0.9) < 0.7
+
+
+def test_classes_less_alike_than_each_other_are_not_all_merged():
+    # Within-class pairs share nothing ({0,1} vs {2,3}), across classes they share one channel:
+    # the baseline (within-class distance 1) lies above every merge.
+    S = np.array([[2.0, 1.0, 0, 0], [0, 0, 2.0, 1.0], [2.0, 0, 1.0, 0], [0, 2.0, 0, 1.0]])
+    out = hierarchy.confusion_hierarchy(S, [0, 0, 1, 1], ["a", "b"], eta=0.5)
+    assert [s["classes"] for s in out["tree"]["children"]] == [[0], [1]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.integers(1, 8), elements=st.sampled_from([0.0, 0.25, 0.5, 0.5, 0.75, 1.0])),
+       st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.5]))
+def test_cut_height_keeps_two_superclasses(heights, baseline):
+    assert hierarchy.cut_height(heights, baseline) < heights.max()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 7).flatmap(lambda k: arrays(np.float64, (k, k), elements=st.sampled_from([0.0, 0.3, 0.3, 0.6, 1.0]))),
+       st.integers(0, 2**16))
+def test_hierarchy_never_one_superclass_for_distinct_classes(D, seed):
+    # Any symmetric class distance matrix, through the same linkage and fcluster as the view.
+    dist = (D + D.T) / 2.0
+    np.fill_diagonal(dist, 0.0)
+    from scipy.spatial.distance import squareform
+
+    Z = linkage(squareform(dist, checks=False), method="average")
+    baseline = float(np.random.default_rng(seed).choice([0.0, 0.3, 0.6, 1.0]))
+    groups = fcluster(Z, t=hierarchy.cut_height(Z[:, 2], baseline), criterion="distance")
+    assert np.unique(groups).size >= 2
 
 
 def test_single_class():

@@ -89,19 +89,82 @@ def test_normalized_range_is_percentiles():
     assert v["normalized"] is True
 
 
-@settings(max_examples=40, deadline=None)
+def _oracle_set(row, eta, floor=0.0):
+    """Top set by the documented rule, written independently: sort (value desc, index asc)."""
+    a = math.ceil(eta * len(row) - 1e-9)
+    ranked = sorted((c for c in range(len(row)) if row[c] > floor), key=lambda c: (-row[c], c))
+    return set(ranked[:max(1, a)])
+
+
+def _oracle_jaccard(si, sj, same):
+    if same:
+        return 1.0
+    union = si | sj
+    return len(si & sj) / len(union) if union else 0.0
+
+
+# Summaries with many exact zeros and repeated values (ties), like post-ReLU layers.
+_sparse_values = st.one_of(st.just(0.0), st.sampled_from([0.5, 1.0, 2.0]), st.floats(0.0, 1e3, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None)
 @given(
-    arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 20)),
-           elements=st.floats(-1e3, 1e3, allow_nan=False)),
+    arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 16)), elements=_sparse_values),
     st.floats(0.01, 1.0),
 )
-def test_jaccard_properties(S, eta):
-    J = jaccard.jaccard_matrix(S, eta)
-    np.testing.assert_array_equal(J, J.T)
-    np.testing.assert_array_equal(np.diag(J), 1.0)
-    assert J.min() >= 0.0 and J.max() <= 1.0
+def test_top_sets_and_jaccard_match_an_oracle(S, eta):
     B = jaccard.top_channel_sets(S, eta)
-    assert np.all(B.sum(axis=1) == jaccard.n_top(eta, S.shape[1]))
+    J = jaccard.jaccard_matrix(S, eta)
+    sets = [_oracle_set(row, eta) for row in S.astype(np.float32).tolist()]
+    assert [set(np.flatnonzero(b).tolist()) for b in B] == sets
+    expected = [[_oracle_jaccard(si, sj, i == j) for j, sj in enumerate(sets)] for i, si in enumerate(sets)]
+    np.testing.assert_allclose(J, expected, rtol=1e-6)
+    np.testing.assert_array_equal(J, J.T)
+
+
+def test_disjoint_active_channels_share_nothing():
+    # C = 10, eta = 0.2 -> A = 2; each input has one active channel, and they differ.
+    # Filling the sets with zero channels in index order gave {0, 1} twice, J = 1.
+    S = np.zeros((2, 10))
+    S[0, 0] = 1.0
+    S[1, 1] = 1.0
+    J = jaccard.jaccard_matrix(S, 0.2)
+    np.testing.assert_array_equal(J, [[1.0, 0.0], [0.0, 1.0]])
+    assert np.flatnonzero(jaccard.top_channel_sets(S, 0.2)[1]).tolist() == [1]
+
+
+def test_dead_channels_add_no_similarity():
+    # 100 channels, 90 of them dead in every input; two classes fire disjoint live channels.
+    rng = np.random.default_rng(0)
+    S = np.zeros((20, 100))
+    S[:10, 0:5] = rng.random((10, 5)) + 0.1
+    S[10:, 5:10] = rng.random((10, 5)) + 0.1
+    J = jaccard.jaccard_matrix(S, 0.2)  # A = 20 > the 5 live channels of each input
+    assert np.all(J[:10, 10:] == 0.0)
+    assert np.all(J[:10, :10] == 1.0) and np.all(J[10:, 10:] == 1.0)
+    v = jaccard.jaccard_view(S, np.repeat([0, 1], 10), eta=0.2)
+    np.testing.assert_allclose(v["class_matrix"], [[1.0, 0.0], [0.0, 1.0]])
+    assert v["empty"] == []
+
+
+def test_input_without_active_channel():
+    S = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 2.0, 0.0]])
+    B = jaccard.top_channel_sets(S, 0.5)
+    assert B[:2].sum() == 0
+    np.testing.assert_array_equal(jaccard.jaccard_matrix(S, 0.5), np.eye(3))
+    v = jaccard.jaccard_view(S, [0, 0, 1], eta=0.5)
+    assert v["empty"] == [0, 1]
+    cell = jaccard.jaccard_cell(S, 0, 1, eta=0.5)
+    assert (cell["shared"], cell["union"], cell["similarity"], cell["sizes"]) == (0, 0, 0.0, [0, 0])
+    assert jaccard.jaccard_cell(S, 0, 0, eta=0.5)["similarity"] == 1.0
+
+
+def test_floor_excludes_weak_channels():
+    S = np.array([[0.05, 0.2, 0.0, 0.9]])
+    assert np.flatnonzero(jaccard.top_channel_sets(S, 1.0, floor=0.1)[0]).tolist() == [1, 3]
+    assert np.flatnonzero(jaccard.top_channel_sets(S, 1.0)[0]).tolist() == [0, 1, 3]
+    with pytest.raises(ValueError, match="floor must be a finite number"):
+        jaccard.top_channel_sets(S, 0.5, floor=float("nan"))
 
 
 @pytest.mark.parametrize("eta", [0, -0.1, 1.5, float("nan"), "0.2", None])

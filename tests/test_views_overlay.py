@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tensorboard_plugin_channelexplorer.images import thumbnails_png
 from tensorboard_plugin_channelexplorer.views import overlay
 
 
@@ -77,3 +78,30 @@ def test_validation(kwargs, msg):
     args.update(kwargs)
     with pytest.raises(ValueError, match=msg):
         overlay.overlay_rgb(**args)
+
+
+def _decode(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def test_overlay_base_keeps_the_input_colours():
+    torch = pytest.importorskip("torch")
+    # A dull orange image in [0, 1]: each channel spans a different small range.
+    rng = np.random.default_rng(0)
+    x = np.stack([0.6 + 0.1 * rng.random((8, 8)), 0.3 + 0.05 * rng.random((8, 8)), np.full((8, 8), 0.1)])
+    png = thumbnails_png(torch.tensor(x[None], dtype=torch.float32))[0]
+    expected = np.round(x.transpose(1, 2, 0) * 255.0)
+    np.testing.assert_allclose(_decode(png), expected, atol=1)
+    # alpha = 0: the overlay is exactly the input as the tab shows it.
+    np.testing.assert_array_equal(overlay.overlay_rgb(_decode(png), np.ones((2, 2)), 0.0, 1.0, alpha=0.0),
+                                  _decode(png))
+
+
+def test_thumbnail_of_a_normalized_input_uses_one_scaling():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 6, 6)) * np.array([1.0, 0.2, 0.05])[:, None, None]
+    q = _decode(thumbnails_png(torch.tensor(x[None], dtype=torch.float32))[0]).astype(np.float64)
+    lo, hi = min(0.0, x.min()), max(1.0, x.max())
+    # Back to input units with the single shared range: every channel matches.
+    np.testing.assert_allclose(q / 255.0 * (hi - lo) + lo, x.transpose(1, 2, 0), atol=(hi - lo) / 255.0)

@@ -1,7 +1,8 @@
 """Dataset view (paper Sect. V-A): model-wide class similarity and representative inputs.
 
 Similarity of class ``c`` to the reference class ``r``: for every layer, the
-mean Jaccard similarity (Eq. 1, top ``eta`` channels) over pairs of one input
+mean Jaccard similarity (Eq. 1, top ``eta`` channels with the rule of
+``views.jaccard``: only channels with a positive summary) over pairs of one input
 of ``r`` and one input of ``c``, then averaged over layers (every layer counts
 the same). For ``c = r`` the pairs are distinct inputs, i.e. the reference's
 within-class similarity, which is below 1 unless its inputs agree perfectly.
@@ -95,15 +96,13 @@ def class_similarity(layers, labels, reference, eta=_jaccard.DEFAULT_ETA, random
     onehot = (owner[:, None] == np.arange(classes.size)[None, :]).astype(np.float64)
     counts = onehot.sum(axis=0)
     for li, L in enumerate(layers):
-        B = _jaccard.top_channel_sets(L[sample], eta).astype(np.float32)
-        a = float(B[0].sum())
-        inter = B[ref_pos] @ B.T  # [n_ref, n_sample]
-        J = (inter / (2.0 * a - inter)).astype(np.float64)
+        B = _jaccard.top_channel_sets(L[sample], eta)
+        J = _jaccard.jaccard_from_sets(B[ref_pos], B).astype(np.float64)  # [n_ref, n_sample]
+        # Reference with itself: distinct pairs only.
+        J[np.arange(ref_pos.size), ref_pos] = 0.0
         sums = J.sum(axis=0) @ onehot  # [K]
         pairs = ref_pos.size * counts
         rj = int(owner[ref_pos[0]])
-        # Reference with itself: distinct pairs only.
-        sums[rj] -= ref_pos.size
         pairs[rj] = ref_pos.size * (ref_pos.size - 1)
         per_layer[li] = np.where(pairs > 0, sums / np.maximum(pairs, 1), 1.0)
     return classes, per_layer

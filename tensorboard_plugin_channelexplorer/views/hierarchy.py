@@ -9,8 +9,10 @@ Levels: root -> superclasses -> classes -> subclasses.
   ``[b, h_1, ..., h_{K-1}]``, where ``h`` are the merge heights and the
   baseline ``b = min(mean within-class distance, h_1)``. A big gap right after
   ``b`` means no two classes are nearly as similar as a class is to itself, so
-  every class is its own superclass; the cut never merges all classes into
-  one superclass (the root already is that).
+  every class is its own superclass. The cut is always below the last merge,
+  so classes that differ are never all put into one superclass (the root
+  already is that); with no positive gap at all (every merge at one height),
+  every class is its own superclass.
 - Subclasses: the inputs of each class are clustered in summary space
   (Euclidean, raw values) with X-Means, at most ``SUB_K_MAX`` clusters (the
   paper finds at most ~4 activation modes per class) and at most
@@ -53,13 +55,30 @@ def _representative(X: np.ndarray, idx: np.ndarray) -> int:
 def cut_height(heights: np.ndarray, baseline: float) -> float:
     """The cut distance: middle of the largest gap in ``[min(baseline, h_1), h_1, ...]``.
 
-    Ties go to the lowest gap (more, smaller superclasses).
+    Ties go to the lowest gap (more, smaller superclasses). The cut is always
+    strictly below the last (highest) merge, so at least two superclasses
+    remain: when no gap is positive (every merge at the same height and no
+    baseline below it) nothing says which classes belong together, and the
+    cut goes just below the lowest merge (every class its own superclass).
+
+    Args:
+        heights: the ``K - 1`` merge heights of the dendrogram (``K >= 2``).
+        baseline: the mean within-class distance.
+
+    Raises:
+        ValueError: when ``heights`` is empty or not finite.
     """
-    h = np.sort(np.asarray(heights, dtype=np.float64))
+    h = np.sort(np.asarray(heights, dtype=np.float64).ravel())
+    if h.size == 0 or not np.all(np.isfinite(h)) or not np.isfinite(baseline):
+        raise ValueError(f"heights must be a non-empty finite array and baseline finite, got {h.size} "
+                         f"heights and baseline {baseline!r}")
     seq = np.concatenate([[min(baseline, h[0])], h])
     gaps = np.diff(seq)
     g = int(np.argmax(gaps))
-    return float((seq[g] + seq[g + 1]) / 2.0)
+    if gaps[g] <= 0.0:
+        return float(np.nextafter(h[0], -np.inf))
+    # Never at or above the gap's upper end, even when the gap is a few ulps wide.
+    return float(min((seq[g] + seq[g + 1]) / 2.0, np.nextafter(seq[g + 1], -np.inf)))
 
 
 def subclusters(X, random_state=0, k_max: int = SUB_K_MAX) -> np.ndarray:

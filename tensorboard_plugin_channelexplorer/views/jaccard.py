@@ -1,11 +1,27 @@
 """Activation Jaccard similarity (paper Sect. V-E, Eq. 1).
 
-Input ``i``'s "fully activated" set ``S_i`` is its top ``A = ceil(eta * C)``
-channels by summary value; ties are broken by the lower channel index so the
-sets are deterministic. ``J_ij = |S_i ∩ S_j| / |S_i ∪ S_j|``. Every set has
-exactly ``A`` members, so with the boolean membership matrix ``B``,
-``|S_i ∩ S_j| = (B B^T)_ij`` and ``|S_i ∪ S_j| = 2A - (B B^T)_ij``: one
-matrix product for the whole matrix.
+Input ``i``'s "fully activated" set ``S_i`` holds its most activated channels:
+
+* only channels whose summary is strictly above ``floor`` (default 0) are
+  candidates. Every summary function is non-negative and a channel that never
+  fires (a dead or pruned channel, or a channel switched off by a ReLU before
+  pooling) summarizes to exactly 0, so such channels are never "activated";
+* of the candidates, the ``A = ceil(eta * C)`` largest are kept;
+* at the boundary, among equal values, the lower channel index wins, so a set
+  never exceeds ``A`` and is deterministic.
+
+A set therefore has between 0 and ``A`` members. ``J_ij = |S_i ∩ S_j| /
+|S_i ∪ S_j|`` with the boolean membership matrix ``B``: ``|S_i ∩ S_j| =
+(B B^T)_ij`` and ``|S_i ∪ S_j| = |S_i| + |S_j| - (B B^T)_ij`` (one matrix
+product for the whole matrix). An input without any active channel has an
+empty set: its similarity is 0 to every other input (nothing is shared, even
+with another empty set) and 1 to itself (the diagonal is always 1).
+
+Why the floor: filling a set with zero-valued channels (in index order) would
+make two inputs whose only active channels differ look identical, and in
+sparse post-ReLU or pooled layers would add the same dead channels to every
+set, inflating every similarity. Jaccard, the confusion hierarchy, the dataset
+view and the step/run diffs all use `top_channel_sets`.
 
 Default ``eta = 0.2``: it keeps the strongest fifth of the channels, small
 enough that sets differ between classes yet large enough that a handful of
@@ -21,6 +37,7 @@ class ``u`` and ``j`` in class ``v``; on the diagonal the mean runs over pairs
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -35,61 +52,92 @@ from ._validate import (
     single_threaded_view,
 )
 
-__all__ = ["DEFAULT_ETA", "n_top", "top_channel_sets", "jaccard_matrix", "class_mean_matrix",
-           "jaccard_view", "jaccard_cell"]
+__all__ = ["DEFAULT_ETA", "DEFAULT_FLOOR", "n_top", "top_channel_sets", "jaccard_from_sets", "jaccard_matrix",
+           "class_mean_matrix", "jaccard_view", "jaccard_cell"]
 
 DEFAULT_ETA = 0.2
+DEFAULT_FLOOR = 0.0
 
 
 def n_top(eta: float, n_channels: int) -> int:
-    """``A = ceil(eta * C)``, at least 1; tolerant to float error (0.3 * 10 is 3)."""
+    """``A = ceil(eta * C)``, at least 1: the largest size of a top set; tolerant to float error (0.3 * 10 is 3)."""
     eta = check_eta(eta)
     return int(min(n_channels, max(1, math.ceil(eta * n_channels - 1e-9))))
 
 
+def _check_floor(floor) -> float:
+    if isinstance(floor, bool) or not isinstance(floor, numbers.Real) or not math.isfinite(floor):
+        raise ValueError(f"floor must be a finite number, got {floor!r}")
+    return float(floor)
+
+
 @single_threaded_view
-def top_channel_sets(S, eta=DEFAULT_ETA) -> np.ndarray:
-    """Boolean membership of each input's top ``ceil(eta * C)`` channels.
+def top_channel_sets(S, eta=DEFAULT_ETA, floor=DEFAULT_FLOOR) -> np.ndarray:
+    """Boolean membership of each input's most activated channels (rule in the module docstring).
 
     Args:
         S: ``[N, C]`` channel summaries.
-        eta: fraction of channels kept, in (0, 1].
+        eta: fraction of channels kept at most, in (0, 1].
+        floor: a channel is a candidate only when its summary is strictly
+            greater than this value (default 0: zero means "did not fire").
 
     Returns:
-        bool ``[N, C]`` with exactly ``A`` True values per row; among equal
-        values the lower channel index wins.
+        bool ``[N, C]`` with at most ``ceil(eta * C)`` True values per row,
+        only on channels whose value is ``> floor``; among equal values at
+        the boundary the lower channel index wins. A row is all False when
+        no channel of that input is above ``floor``.
     """
     S = check_matrix(S, "S", dtype=np.float32)
     eta = check_eta(eta)
+    floor = _check_floor(floor)
     n, c = S.shape
     a = n_top(eta, c)
+    active = S > floor
+    # Inactive channels rank below every active one.
+    V = np.where(active, S, -np.inf)
     if a == c:
-        return np.ones((n, c), dtype=bool)
+        return active
     # The A-th largest value of each row (O(C) partition, not a full sort).
-    thr = -np.partition(-S, a - 1, axis=1)[:, a - 1: a]
-    B = S > thr
-    # Fill up with channels equal to the threshold, lowest index first.
-    eq = S == thr
+    thr = -np.partition(-V, a - 1, axis=1)[:, a - 1: a]
+    B = V > thr
+    # Fill up with channels equal to the threshold, lowest index first (never inactive ones).
+    eq = (V == thr) & active
     need = a - B.sum(axis=1, keepdims=True)
     B |= eq & (np.cumsum(eq, axis=1) <= need)
     return B
 
 
-def _jaccard_from_sets(B: np.ndarray) -> np.ndarray:
-    a = float(B[0].sum()) if B.shape[0] else 0.0
-    Bf = B.astype(np.float32)
-    inter = Bf @ Bf.T  # exact: integers below 2**24
-    return inter / (2.0 * a - inter)
+def jaccard_from_sets(B, B2=None) -> np.ndarray:
+    """Jaccard similarity between the rows of two membership matrices.
+
+    Args:
+        B: bool ``[N, C]`` sets (from `top_channel_sets`).
+        B2: bool ``[M, C]``; None means ``B`` itself, and then the diagonal
+            is 1 even for empty sets.
+
+    Returns:
+        float32 ``[N, M]``; a pair whose union is empty gets 0 (see the
+        module docstring).
+    """
+    Bf = np.asarray(B).astype(np.float32)
+    B2f = Bf if B2 is None else np.asarray(B2).astype(np.float32)
+    inter = Bf @ B2f.T  # exact: integers below 2**24
+    union = Bf.sum(axis=1)[:, None] + B2f.sum(axis=1)[None, :] - inter
+    J = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    if B2 is None:
+        np.fill_diagonal(J, 1.0)
+    return J
 
 
 @single_threaded_view
-def jaccard_matrix(S, eta=DEFAULT_ETA) -> np.ndarray:
+def jaccard_matrix(S, eta=DEFAULT_ETA, floor=DEFAULT_FLOOR) -> np.ndarray:
     """Eq. 1 for every pair of inputs.
 
     Returns:
-        float32 ``[N, N]``: symmetric, 1 on the diagonal, values in [0, 1].
+        float32 ``[N, N]``: symmetric, 1 on the diagonal, values in [0, 1];
+        0 between an input without active channels and any other input.
     """
-    return _jaccard_from_sets(top_channel_sets(S, eta))
+    return jaccard_from_sets(top_channel_sets(S, eta, floor))
 
 
 def class_mean_matrix(J: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -108,7 +156,7 @@ def class_mean_matrix(J: np.ndarray, labels: np.ndarray, classes: np.ndarray) ->
 
 
 @single_threaded_view
-def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False) -> dict:
+def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False, floor=DEFAULT_FLOOR) -> dict:
     """The Jaccard similarity view.
 
     Args:
@@ -118,9 +166,12 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False) -> dict:
         normalize: if true, ``range`` is the 1st-99th percentile of the
             off-diagonal similarities (the colour domain; the frontend clips),
             else ``[0, 1]``. ``matrix`` always holds the raw values of Eq. 1.
+        floor: only channels with a summary above it enter a set.
 
     Returns:
-        JSON-ready dict: ``eta``, ``top`` (A), ``channels`` (C), ``order``
+        JSON-ready dict: ``eta``, ``top`` (A, the largest set size),
+        ``floor``, ``empty`` (indices of the inputs without any channel
+        above ``floor``; their row is 0 off the diagonal), ``channels`` (C), ``order``
         (input index of each matrix row/column, grouped by class, stable within
         a class), ``matrix`` (``[N, N]`` in ``order``), ``classes`` (class id
         of each group), ``class_boundaries`` (start of each group in ``order``,
@@ -132,8 +183,10 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False) -> dict:
     labels = check_labels(labels, n)
     eta = check_eta(eta)
     normalize = bool(normalize)
+    floor = _check_floor(floor)
 
-    J = jaccard_matrix(S, eta)
+    B = top_channel_sets(S, eta, floor)
+    J = jaccard_from_sets(B)
     order, classes, boundaries = group_by_class(labels)
     Jo = J[np.ix_(order, order)]
     if normalize and n > 1:
@@ -144,6 +197,8 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False) -> dict:
     return {
         "eta": eta,
         "top": n_top(eta, c),
+        "floor": floor,
+        "empty": ints(np.flatnonzero(~B.any(axis=1))),
         "channels": c,
         "order": ints(order),
         "matrix": floats(Jo),
@@ -157,7 +212,7 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False) -> dict:
 
 
 @single_threaded_view
-def jaccard_cell(S, i, j, eta=DEFAULT_ETA, labels=None) -> dict:
+def jaccard_cell(S, i, j, eta=DEFAULT_ETA, labels=None, floor=DEFAULT_FLOOR) -> dict:
     """Details of one matrix cell: the channels two inputs share.
 
     Args:
@@ -165,11 +220,13 @@ def jaccard_cell(S, i, j, eta=DEFAULT_ETA, labels=None) -> dict:
         i, j: input indices in ``0..N-1``.
         eta: fraction of channels in each set, in (0, 1].
         labels: optional ``[N]`` class ids; adds ``labels: [label_i, label_j]``.
+        floor: only channels with a summary above it enter a set.
 
     Returns:
         JSON-ready dict: ``i``, ``j``, ``shared`` (|S_i ∩ S_j|), ``union``,
-        ``similarity``, ``top`` (A), ``shared_channels`` (channel indices,
-        ascending) and ``labels`` when given.
+        ``similarity`` (1 when ``i == j``, 0 when the union is empty),
+        ``top`` (A, the largest set size), ``sizes`` (``[|S_i|, |S_j|]``),
+        ``shared_channels`` (channel indices, ascending) and ``labels`` when given.
     """
     S = check_matrix(S, "S", dtype=np.float32)
     n = S.shape[0]
@@ -177,7 +234,8 @@ def jaccard_cell(S, i, j, eta=DEFAULT_ETA, labels=None) -> dict:
     j = check_int(j, "j", lo=0, hi=n - 1)
     eta = check_eta(eta)
     lab = None if labels is None else check_labels(labels, n)
-    B = top_channel_sets(S[[i, j]], eta)
+    floor = _check_floor(floor)
+    B = top_channel_sets(S[[i, j]], eta, floor)
     both = B[0] & B[1]
     shared = int(both.sum())
     union = int((B[0] | B[1]).sum())
@@ -186,8 +244,9 @@ def jaccard_cell(S, i, j, eta=DEFAULT_ETA, labels=None) -> dict:
         "j": j,
         "shared": shared,
         "union": union,
-        "similarity": shared / union,
-        "top": int(B[0].sum()),
+        "similarity": 1.0 if i == j else (shared / union if union else 0.0),
+        "top": n_top(eta, S.shape[1]),
+        "sizes": [int(B[0].sum()), int(B[1].sum())],
         "shared_channels": ints(np.flatnonzero(both)),
     }
     if lab is not None:
