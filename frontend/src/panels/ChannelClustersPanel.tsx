@@ -1,20 +1,21 @@
 /**
  * Channel clusters of one layer as a packed layout (CNNVis): one rectangle
- * per cluster of channels with similar activation profiles, its area the
- * cluster's size, showing the representative channels (nearest to the
+ * per cluster of channels with similar activation profiles, placed by the
+ * route's squarified treemap (area = the cluster's size), showing the representative channels (nearest to the
  * centroid, as clickable chips) and the cluster's per-class mean as bars.
  * Channels selected elsewhere (e.g. the channel embedding) are marked.
  */
 import { useMemo } from 'react';
 import { classColor } from '../transforms/color';
-import { classBars } from '../transforms/channels';
-import { chipCapacity, packClusters } from '../transforms/treemap';
+import { chipCapacity, classBars, tileFromRect } from '../transforms/channels';
 
 /** One cluster as the panel draws it. */
 export interface ChannelClusterTile {
   id: number;
   /** Number of channels in the cluster. */
   size: number;
+  /** `[x, y, w, h]` of its treemap cell in the unit square (area proportional to size). */
+  rect: readonly number[];
   /** Channels nearest to the centroid first. */
   representatives: readonly number[];
   /** Every member channel (for highlighting); representatives when absent. */
@@ -50,14 +51,16 @@ export function ChannelClustersPanel(props: ChannelClustersPanelProps) {
   const { clusters, classNames, onChannel, highlighted, activeChannel, note } = props;
   const width = props.width ?? 340;
   const height = props.height ?? 260;
-  const tiles = useMemo(() => packClusters(clusters, width, height, 3), [clusters, width, height]);
-  const byId = useMemo(() => new Map(clusters.map((c) => [c.id, c])), [clusters]);
+  const tiles = useMemo(
+    () => clusters.map((c) => ({ id: c.id, c, ...tileFromRect(c.rect, width, height, 3) })),
+    [clusters, width, height],
+  );
   const total = clusters.reduce((s, c) => s + c.size, 0);
   return (
     <div className="cep-panel cep-chclusters" data-testid="channel-clusters" data-clusters={clusters.length}>
       <div className="cep-chclusters__box" style={{ width, height }} role="list" aria-label="Channel clusters">
         {tiles.map((t) => {
-          const c = byId.get(t.id) as ChannelClusterTile;
+          const c = t.c;
           const w = t.x1 - t.x0;
           const h = t.y1 - t.y0;
           const members = c.channels ?? c.representatives;

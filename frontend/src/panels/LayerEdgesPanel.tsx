@@ -2,13 +2,13 @@
  * Edges between two consecutive layers' channel clusters (CNNVis's edge
  * aggregation): each bundle's weight is the summed |weight| of the filters
  * connecting a lower-layer cluster to an upper-layer cluster. Positive and
- * negative weights are drawn apart, each thresholded against its own
- * strongest bundle. When the weights do not map channel to channel
+ * negative weights are drawn apart (stroke widths scaled per sign); the
+ * route keeps only bundles above its strength threshold. When the weights do not map channel to channel
  * (depthwise, grouped or transposed convolutions, layers in between) the
  * panel shows the reason instead of edges.
  */
 import { useMemo } from 'react';
-import { columnLayout, strongEdges, type EdgeBundle } from '../transforms/channels';
+import { columnLayout, signedEdges, type RouteBundle } from '../transforms/channels';
 import { ThresholdSlider } from './ChannelControls';
 
 export interface LayerEdgesPanelProps {
@@ -19,8 +19,9 @@ export interface LayerEdgesPanelProps {
   reason?: string | null;
   sourceClusters: ReadonlyArray<{ id: number; size: number }>;
   targetClusters: ReadonlyArray<{ id: number; size: number }>;
-  edges: readonly EdgeBundle[];
-  /** Fraction of the strongest bundle (per sign) an edge needs to show, in [0, 1]. */
+  /** Bundles as the route returns them (already thresholded there). */
+  bundles: readonly RouteBundle[];
+  /** The route's threshold: the strength (fraction of the strongest bundle) a bundle needs, in [0, 1]. */
   threshold: number;
   onThreshold?: (threshold: number) => void;
   /** Click on a cluster node. */
@@ -30,24 +31,24 @@ export interface LayerEdgesPanelProps {
 }
 
 const NODE_W = 10;
-const SIGNS = ['positive', 'negative'] as const;
+const SIGN_LABELS = { positive: 'positive weights', negative: 'negative weights', abs: '|weights|' } as const;
 
 export function LayerEdgesPanel(props: LayerEdgesPanelProps) {
-  const { source, target, reason, sourceClusters, targetClusters, edges, threshold, onThreshold, onCluster } = props;
+  const { source, target, reason, sourceClusters, targetClusters, bundles, threshold, onThreshold, onCluster } = props;
   const width = props.width ?? 340;
   const height = props.height ?? 200;
-  const kept = useMemo(() => strongEdges(edges, threshold), [edges, threshold]);
-  const paneW = Math.floor((width - 8) / 2);
+  const panes = useMemo(() => signedEdges(bundles), [bundles]);
+  const paneW = Math.floor((width - 8 * (panes.length - 1)) / panes.length);
   const plotH = Math.max(40, height - 40);
   const layouts = useMemo(
     () =>
       reason
         ? null
-        : SIGNS.map((sign) => ({
+        : panes.map(({ sign, edges }) => ({
             sign,
-            ...columnLayout(sourceClusters, targetClusters, kept[sign], paneW, plotH, { nodeWidth: NODE_W }),
+            ...columnLayout(sourceClusters, targetClusters, edges, paneW, plotH, { nodeWidth: NODE_W }),
           })),
-    [reason, sourceClusters, targetClusters, kept, paneW, plotH],
+    [reason, sourceClusters, targetClusters, panes, paneW, plotH],
   );
   return (
     <div className="cep-panel cep-edges" style={{ width }} data-testid="layer-edges">
@@ -67,7 +68,7 @@ export function LayerEdgesPanel(props: LayerEdgesPanelProps) {
               <ThresholdSlider
                 label="threshold"
                 ariaLabel="Edge threshold (fraction of the strongest bundle)"
-                title="Show bundles at least this fraction of the strongest bundle of their sign"
+                title="Show bundles whose mean |w| per connection is at least this fraction of the strongest bundle's"
                 value={threshold}
                 onChange={onThreshold}
               />
@@ -77,9 +78,9 @@ export function LayerEdgesPanel(props: LayerEdgesPanelProps) {
             {layouts?.map(({ sign, nodes, edges: drawn }) => (
               <figure key={sign} className={`cep-edges__pane is-${sign}`} data-sign={sign} data-edges={drawn.length}>
                 <figcaption>
-                  {sign} weights · {drawn.length} bundle{drawn.length === 1 ? '' : 's'}
+                  {SIGN_LABELS[sign]} · {drawn.length} bundle{drawn.length === 1 ? '' : 's'}
                 </figcaption>
-                <svg width={paneW} height={plotH} role="img" aria-label={`${sign} weight bundles from ${source} to ${target}`}>
+                <svg width={paneW} height={plotH} role="img" aria-label={`${SIGN_LABELS[sign]} bundles from ${source} to ${target}`}>
                   {drawn.map((e) => (
                     <path
                       key={`${e.source}-${e.target}`}

@@ -50,13 +50,15 @@ describe('SuspectList', () => {
 
 describe('ChannelClustersPanel', () => {
   const clusters = [
-    { id: 0, size: 12, representatives: [5, 1, 9], channels: [5, 1, 9, 0, 2, 3, 4, 6, 7, 8, 10, 11], classMeans: [0.1, 2, 1] },
-    { id: 1, size: 4, representatives: [13, 12], channels: [12, 13, 14, 15], classMeans: [3, 0, null] },
+    { id: 0, size: 12, rect: [0, 0, 0.75, 1], representatives: [5, 1, 9], channels: [5, 1, 9, 0, 2, 3, 4, 6, 7, 8, 10, 11], classMeans: [0.1, 2, 1] },
+    { id: 1, size: 4, rect: [0.75, 0, 0.25, 1], representatives: [13, 12], channels: [12, 13, 14, 15], classMeans: [3, 0, null] },
   ];
   const html = renderToStaticMarkup(
     <ChannelClustersPanel clusters={clusters} classNames={names} onChannel={() => {}} highlighted={new Set([1, 2, 14])} activeChannel={9} width={300} height={200} />,
   );
-  it('draws one tile per cluster, largest first, with its representative chips', () => {
+  it('places each tile at its rect and shows its representative chips', () => {
+    expect(html).toContain('left:1.5px;top:1.5px;width:222px;height:197px'); // [0, 0, .75, 1] of 300 x 200, inset 1.5
+    expect(html).toContain('left:226.5px;top:1.5px;width:72px;height:197px');
     expect(html).toContain('data-clusters="2"');
     expect(attrs(html, 'data-cluster')).toEqual(['0', '1']);
     expect(attrs(html, 'data-size')).toEqual(['12', '4']);
@@ -77,7 +79,15 @@ describe('ChannelClustersPanel', () => {
   });
   it('shows no chips in a tile too small for them', () => {
     const tiny = renderToStaticMarkup(
-      <ChannelClustersPanel clusters={[{ id: 0, size: 99, representatives: [1] }, { id: 1, size: 1, representatives: [2] }]} classNames={names} width={100} height={100} />,
+      <ChannelClustersPanel
+        clusters={[
+          { id: 0, size: 99, rect: [0, 0, 1, 0.99], representatives: [1] },
+          { id: 1, size: 1, rect: [0, 0.99, 1, 0.01], representatives: [2] },
+        ]}
+        classNames={names}
+        width={100}
+        height={100}
+      />,
     );
     expect(attrs(tiny, 'data-channel')).toEqual(['1']);
   });
@@ -175,18 +185,28 @@ describe('LayerEdgesPanel', () => {
     target: EVIL,
     sourceClusters: [{ id: 0, size: 3 }, { id: 1, size: 5 }],
     targetClusters: [{ id: 0, size: 4 }, { id: 1, size: 4 }],
-    edges: [
-      { source: 0, target: 0, weight: 4, sign: 'positive' as const },
-      { source: 1, target: 1, weight: 1, sign: 'positive' as const },
-      { source: 1, target: 0, weight: 0.3, sign: 'negative' as const },
+    bundles: [
+      { source: 0, target: 0, abs: 4, positive: 4, negative: 0 },
+      { source: 1, target: 1, abs: 1.3, positive: 1, negative: 0.3 },
+      { source: 1, target: 0, abs: 0.3, positive: 0, negative: 0.3 },
     ],
   };
-  it('draws positive and negative bundles in separate panes above the threshold', () => {
-    const html = renderToStaticMarkup(<LayerEdgesPanel {...props} threshold={0.5} />);
+  it('draws positive and negative weights in separate panes', () => {
+    const html = renderToStaticMarkup(<LayerEdgesPanel {...props} threshold={0.5} onThreshold={() => {}} />);
     expect(attrs(html, 'data-sign')).toEqual(['positive', 'negative']);
-    expect(attrs(html, 'data-edges')).toEqual(['1', '1']); // 1 < 0.5 * 4 is dropped
-    expect(renderToStaticMarkup(<LayerEdgesPanel {...props} threshold={0.2} />)).toContain('data-edges="2"');
+    expect(attrs(html, 'data-edges')).toEqual(['2', '2']);
+    const pos = html.slice(0, html.indexOf('data-sign="negative"'));
+    expect(attrs(pos, 'data-source')).toEqual(['0', '1']);
+    expect(pos).toMatch(/stroke-width="8"[^>]*data-source="0"/); // strongest of its sign: full width
+    expect(html).toContain('aria-label="Edge threshold (fraction of the strongest bundle)"');
     expect(html).not.toContain(EVIL);
+  });
+  it('draws one |w| pane when the signs were not logged', () => {
+    const html = renderToStaticMarkup(
+      <LayerEdgesPanel {...props} bundles={[{ source: 0, target: 1, abs: 2, positive: null, negative: null }]} threshold={0.5} />,
+    );
+    expect(attrs(html, 'data-sign')).toEqual(['abs']);
+    expect(html).toContain('|weights| · 1 bundle');
   });
   it('shows the reason instead of edges when the weights do not map channels', () => {
     const html = renderToStaticMarkup(<LayerEdgesPanel {...props} threshold={0.5} reason="conv3 is a depthwise convolution (groups = 32)" />);

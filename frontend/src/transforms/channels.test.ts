@@ -9,11 +9,12 @@ import {
   rankSuspects,
   selectivityColor,
   sparkline,
-  strongEdges,
+  signedEdges,
   suspectsByClass,
+  tileFromRect,
+  chipCapacity,
   type EdgeBundle,
 } from './channels';
-import { chipCapacity, packClusters } from './treemap';
 import { CLASS_PALETTE } from './color';
 
 /** Small deterministic PRNG (mulberry32) for property tests. */
@@ -131,15 +132,25 @@ describe('edges between layers', () => {
     { source: 1, target: 1, weight: 0.1, sign: 'negative' },
     { source: 0, target: 0, weight: 0, sign: 'negative' },
   ];
-  it('thresholds each sign against its own strongest bundle', () => {
-    const kept = strongEdges(edges, 0.4);
-    expect(kept.positive.map((e) => e.weight)).toEqual([10, 5]);
-    // 0.1 >= 0.4 * 0.2: against the positive maximum (10) it would vanish.
-    expect(kept.negative.map((e) => e.weight)).toEqual([0.2, 0.1]);
-    expect(strongEdges(edges, 1).positive.map((e) => e.weight)).toEqual([10]);
-    expect(strongEdges(edges, 0).positive.length).toBe(3); // zero weights never show
-    expect(strongEdges(edges, 0).negative.length).toBe(2);
-    expect(() => strongEdges(edges, -0.1)).toThrow(/threshold/);
+  it('splits signed bundles into a positive and a negative pane', () => {
+    const panes = signedEdges([
+      { source: 0, target: 1, abs: 6, positive: 5, negative: 1 },
+      { source: 1, target: 0, abs: 10, positive: 0, negative: 10 },
+      { source: 1, target: 1, abs: 2, positive: 1, negative: 1 },
+    ]);
+    expect(panes.map((p) => p.sign)).toEqual(['positive', 'negative']);
+    expect(panes[0].edges.map((e) => [e.source, e.target, e.weight])).toEqual([[0, 1, 5], [1, 1, 1]]); // zero left out
+    expect(panes[1].edges.map((e) => [e.source, e.target, e.weight])).toEqual([[1, 0, 10], [0, 1, 1], [1, 1, 1]]);
+    expect(panes[1].edges.every((e) => e.sign === 'negative')).toBe(true);
+  });
+  it('falls back to one |w| pane without signed sums', () => {
+    const panes = signedEdges([
+      { source: 0, target: 0, abs: 3, positive: null, negative: null },
+      { source: 1, target: 0, abs: 4 },
+    ]);
+    expect(panes.map((p) => p.sign)).toEqual(['abs']);
+    expect(panes[0].edges.map((e) => e.weight)).toEqual([4, 3]);
+    expect(signedEdges([]).map((p) => [p.sign, p.edges.length])).toEqual([['positive', 0], ['negative', 0]]);
   });
   it('lays out nodes by size share and links their centres', () => {
     const { nodes, edges: drawn } = columnLayout(
@@ -186,35 +197,28 @@ describe('suspects', () => {
   });
 });
 
-describe('packed cluster layout', () => {
-  it('gives each cluster an area proportional to its size', () => {
-    const sizes = [6, 3, 2, 1];
-    const tiles = packClusters(sizes.map((size, id) => ({ id, size })), 120, 100);
-    const total = sizes.reduce((a, b) => a + b, 0);
-    for (const t of tiles) {
-      expect((t.x1 - t.x0) * (t.y1 - t.y0)).toBeCloseTo((t.size / total) * 120 * 100, 6);
-    }
+describe('cluster tiles', () => {
+  it('scales unit-square rects to the box and insets them in their cells', () => {
+    expect(tileFromRect([0.5, 0, 0.5, 0.25], 200, 100)).toEqual({ x0: 100, y0: 0, x1: 200, y1: 25 });
+    expect(tileFromRect([0.5, 0, 0.5, 0.25], 200, 100, 4)).toEqual({ x0: 102, y0: 2, x1: 198, y1: 23 });
+    // A cell thinner than the padding shrinks to its centre line, never past it.
+    expect(tileFromRect([0, 0, 0.01, 1], 100, 100, 4)).toEqual({ x0: 0.5, y0: 2, x1: 0.5, y1: 98 });
   });
-  it('puts the largest cluster first, ties by id', () => {
-    const tiles = packClusters([{ id: 5, size: 2 }, { id: 1, size: 9 }, { id: 3, size: 2 }], 50, 50);
-    expect(tiles.map((t) => t.id)).toEqual([1, 3, 5]);
-  });
-  it('tiles never overlap and stay inside the box (random sizes)', () => {
+  it('tiles of a partition never overlap (random guillotine cuts)', () => {
     const rand = rng(7);
-    for (let trial = 0; trial < 25; trial++) {
-      const n = 1 + Math.floor(rand() * 30);
-      const items = Array.from({ length: n }, (_, id) => ({ id, size: 1 + Math.floor(rand() * 200) }));
-      const tiles = packClusters(items, 300, 200, 2);
-      expect(tiles.length).toBe(n);
-      for (const t of tiles) {
-        expect(t.x0).toBeGreaterThanOrEqual(-1e-9);
-        expect(t.y0).toBeGreaterThanOrEqual(-1e-9);
-        expect(t.x1).toBeLessThanOrEqual(300 + 1e-9);
-        expect(t.y1).toBeLessThanOrEqual(200 + 1e-9);
+    for (let trial = 0; trial < 20; trial++) {
+      // Cut the unit square at random into up to 12 rects, as a treemap does.
+      let rects: number[][] = [[0, 0, 1, 1]];
+      while (rects.length < 2 + Math.floor(rand() * 10)) {
+        const [x, y, w, h] = rects.shift() as number[];
+        const t = 0.05 + rand() * 0.9;
+        rects.push(...(w >= h ? [[x, y, w * t, h], [x + w * t, y, w * (1 - t), h]] : [[x, y, w, h * t], [x, y + h * t, w, h * (1 - t)]]));
       }
-      for (let i = 0; i < n; i++) {
-        for (let j = i + 1; j < n; j++) {
-          const a = tiles[i];
+      const tiles = rects.map((r) => tileFromRect(r, 300, 200, 3));
+      for (let i = 0; i < tiles.length; i++) {
+        const a = tiles[i];
+        expect(a.x0 >= 0 && a.y0 >= 0 && a.x1 <= 300 + 1e-9 && a.y1 <= 200 + 1e-9).toBe(true);
+        for (let j = i + 1; j < tiles.length; j++) {
           const b = tiles[j];
           const ox = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0);
           const oy = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
@@ -223,15 +227,13 @@ describe('packed cluster layout', () => {
       }
     }
   });
-  it('validates sizes, ids and the box', () => {
-    expect(packClusters([], 10, 10)).toEqual([]);
-    expect(() => packClusters([{ id: 0, size: 0 }], 10, 10)).toThrow(/size of cluster 0/);
-    expect(() => packClusters([{ id: 0, size: 1 }, { id: 0, size: 2 }], 10, 10)).toThrow(/duplicate/);
-    expect(() => packClusters([{ id: 0, size: 1 }], 0, 10)).toThrow(/width and height/);
-    expect(() => packClusters([{ id: 0, size: 1 }], 10, 10, -1)).toThrow(/padding/);
+  it('validates rects and the box', () => {
+    expect(() => tileFromRect([0, 0, 1], 10, 10)).toThrow(/rect/);
+    expect(() => tileFromRect([0, 0, 1.5, 1], 10, 10)).toThrow(/rect/);
+    expect(() => tileFromRect([0, 0, 1, 1], 0, 10)).toThrow(/box/);
   });
   it('counts the chips that fit a tile', () => {
-    const tile = { id: 0, size: 1, x0: 0, y0: 0, x1: 50, y1: 30 };
+    const tile = { x0: 0, y0: 0, x1: 50, y1: 30 };
     expect(chipCapacity(tile, 10, 10, 2)).toBe(8); // 4 per row, 2 rows
     expect(chipCapacity(tile, 10, 10, 2, 12)).toBe(4); // header leaves 18 px: 1 row
     expect(chipCapacity(tile, 22, 6, 2)).toBe(8); // 2 per row (46 <= 52 < 70), 4 rows

@@ -2,7 +2,8 @@
  * Pure helpers of the channel-centric views (channel clusters, channel card,
  * channel embedding, edges between layers) and of the suspect-label list:
  * channel identity, per-class bars, selectivity colouring, sparklines, rank
- * rows, edge thresholds and the two-column edge layout. No DOM, no fetch.
+ * rows, signed edge panes, the two-column edge layout and cluster tiles.
+ * No DOM, no fetch.
  */
 import { line, linkHorizontal, scaleLinear } from 'd3';
 import { classColor } from './color';
@@ -202,35 +203,42 @@ export function rankRows(
 export interface EdgeBundle {
   source: number;
   target: number;
-  /** Summed |weight| of the connecting filters (>= 0). */
+  /** Summed |weight| of this sign over the connecting filters (>= 0). */
   weight: number;
-  sign: 'positive' | 'negative';
+  /** `abs` when the signs were not logged (summed |w| of both signs). */
+  sign: EdgeSign;
+}
+
+export type EdgeSign = 'positive' | 'negative' | 'abs';
+
+/** A bundle as `/channel_edges` returns it (already thresholded by the route). */
+export interface RouteBundle {
+  source: number;
+  target: number;
+  abs: number;
+  positive?: number | null;
+  negative?: number | null;
 }
 
 /**
- * Edges strong enough to show: `weight >= threshold * max weight` of their
- * own sign, so a weak sign is not hidden by the other's scale.
+ * Splits the route's bundles into the edges of each sign, so positive and
+ * negative weights are drawn apart; without signed sums every bundle is one
+ * `abs` edge.
  *
- * Args:
- *   edges: bundles of both signs.
- *   threshold: fraction of the strongest bundle, in [0, 1].
  * Returns:
- *   Kept bundles per sign, strongest first (ties by source, then target).
+ *   One pane per sign present (`positive` and `negative`, or `abs`), each
+ *   with its non-zero edges, strongest first (ties by source, then target).
  */
-export function strongEdges(
-  edges: readonly EdgeBundle[],
-  threshold: number,
-): { positive: EdgeBundle[]; negative: EdgeBundle[] } {
-  if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`strongEdges: threshold must be in [0, 1], got ${threshold}`);
-  const out = { positive: [] as EdgeBundle[], negative: [] as EdgeBundle[] };
-  for (const sign of ['positive', 'negative'] as const) {
-    const mine = edges.filter((e) => e.sign === sign && Number.isFinite(e.weight) && e.weight > 0);
-    const max = mine.reduce((m, e) => Math.max(m, e.weight), 0);
-    out[sign] = mine
-      .filter((e) => e.weight >= threshold * max)
-      .sort((a, b) => b.weight - a.weight || a.source - b.source || a.target - b.target);
-  }
-  return out;
+export function signedEdges(bundles: readonly RouteBundle[]): Array<{ sign: EdgeSign; edges: EdgeBundle[] }> {
+  const signed = bundles.length > 0 && bundles.every((b) => typeof b.positive === 'number' && typeof b.negative === 'number');
+  const signs: EdgeSign[] = signed || bundles.length === 0 ? ['positive', 'negative'] : ['abs'];
+  return signs.map((sign) => ({
+    sign,
+    edges: bundles
+      .map((b) => ({ source: b.source, target: b.target, sign, weight: (sign === 'abs' ? b.abs : b[sign]) as number }))
+      .filter((e) => Number.isFinite(e.weight) && e.weight > 0)
+      .sort((x, y) => y.weight - x.weight || x.source - y.source || x.target - y.target),
+  }));
 }
 
 /** A cluster node of the two-column edge diagram. */
@@ -307,6 +315,45 @@ export function columnLayout(
     drawn.push({ ...e, path, width: max > 0 ? Math.max(0.5, (maxStroke * e.weight) / max) : 0.5 });
   }
   return { nodes: [...left, ...right], edges: drawn };
+}
+
+/** A cluster tile in pixels. */
+export interface Tile {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * Pixel tile of a rectangle given as fractions of the box (`[x, y, w, h]` in
+ * the unit square, as `/channel_clusters` lays its treemap out), inset by
+ * half the padding inside its own cell so neighbours never touch.
+ */
+export function tileFromRect(rect: readonly number[], width: number, height: number, padding = 0): Tile {
+  if (rect.length !== 4 || !rect.every((v) => Number.isFinite(v) && v >= 0 && v <= 1 + 1e-9)) {
+    throw new RangeError(`tileFromRect: rect must be [x, y, w, h] within the unit square, got ${JSON.stringify(rect)}`);
+  }
+  if (!(width > 0) || !(height > 0)) throw new RangeError(`tileFromRect: box must be > 0, got ${width} x ${height}`);
+  if (!(padding >= 0)) throw new RangeError(`tileFromRect: padding must be >= 0, got ${padding}`);
+  const [x, y, w, h] = rect;
+  const ix = Math.min(padding / 2, (w * width) / 2);
+  const iy = Math.min(padding / 2, (h * height) / 2);
+  return { x0: x * width + ix, y0: y * height + iy, x1: (x + w) * width - ix, y1: (y + h) * height - iy };
+}
+
+/**
+ * How many chips of `chipW x chipH` pixels (with `gap` between them) fit in a
+ * tile below a header strip of `header` pixels.
+ */
+export function chipCapacity(tile: Tile, chipW: number, chipH: number, gap = 2, header = 0): number {
+  if (!(chipW > 0) || !(chipH > 0)) throw new RangeError(`chipCapacity: chip size must be > 0, got ${chipW} x ${chipH}`);
+  const w = tile.x1 - tile.x0;
+  const h = tile.y1 - tile.y0 - header;
+  if (w < chipW || h < chipH) return 0;
+  const perRow = Math.floor((w + gap) / (chipW + gap));
+  const rows = Math.floor((h + gap) / (chipH + gap));
+  return perRow * rows;
 }
 
 /** One suspect input, as listed in the Dataset view. */
