@@ -56,8 +56,33 @@ def test_filter_norm_order_and_missing():
 
 
 def test_unknown_order():
-    with pytest.raises(ValueError, match="order must be one of pairwise, variance, filter_norm, got 'foo'"):
+    with pytest.raises(ValueError, match="order must be one of pairwise, variance, filter_norm, taylor, cluster, "
+                                         "got 'foo'"):
         heatmap.heatmap_view(S, LABELS, order="foo")
+
+
+def test_taylor_order_and_missing():
+    perm, metrics = heatmap.channel_order(S, LABELS, "taylor", taylor=[0.5, -1.0, 2.0])
+    assert perm.tolist() == [2, 0, 1]
+    np.testing.assert_allclose(metrics["taylor"], [0.5, -1.0, 2.0])
+    assert heatmap.channel_order(S, LABELS, "pairwise")[1]["taylor"] is None
+    with pytest.raises(ValueError, match="order='taylor' needs taylor"):
+        heatmap.channel_order(S, LABELS, "taylor", filter_norm=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"taylor must have one value per channel \(3\), got shape \(2,\)"):
+        heatmap.heatmap_view(S, LABELS, "taylor", taylor=[1.0, 2.0])
+    page = heatmap.heatmap_view(S, LABELS, "taylor", taylor=[0.5, -1.0, 2.0])
+    assert page["channels"] == [2, 0, 1] and page["metrics"]["taylor"] == [2.0, 0.5, -1.0]
+
+
+def test_cluster_order_puts_channels_with_the_same_profile_together():
+    # Channels 0, 2, 4 follow one pattern over the inputs, 1, 3, 5 the opposite one.
+    up = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    S6 = np.stack([up, 4 - up, 2 * up + 1, 8 - up, up + 0.5, 5 - up], axis=1)
+    S6 = S6 + np.array([0, 0, 0.1, 0, -0.1, 0.1])[None, :] * np.array([1, -1, 1, 0, 0])[:, None]
+    perm = heatmap.channel_order(S6, LABELS, "cluster")[0].tolist()
+    assert {frozenset(perm[:3]), frozenset(perm[3:])} == {frozenset({0, 2, 4}), frozenset({1, 3, 5})}
+    page = heatmap.heatmap_view(S6, LABELS, "cluster", offset=2, limit=3)
+    assert page["order"] == "cluster" and page["channels"] == perm[2:5]
 
 
 def test_view_threshold_and_layout():
@@ -98,20 +123,22 @@ def test_paging_validation(kw, msg):
            elements=st.floats(0, 100, allow_nan=False)),
     st.integers(1, 4),
     st.integers(1, 17),
-    st.sampled_from(["pairwise", "variance", "filter_norm"]),
+    st.sampled_from(["pairwise", "variance", "filter_norm", "taylor", "cluster"]),
 )
 def test_orderings_are_permutations_and_paging_covers_once(S, n_classes, limit, order):
     n, c = S.shape
     labels = np.arange(n) % n_classes
     fn = np.linspace(1, 2, c)
-    perm, metrics = heatmap.channel_order(S, labels, order, filter_norm=fn)
+    tv = np.cos(np.arange(c))
+    perm, metrics = heatmap.channel_order(S, labels, order, filter_norm=fn, taylor=tv)
     assert sorted(perm.tolist()) == list(range(c))
-    m = metrics[order][perm]
-    assert np.all(np.diff(m) <= 0)  # descending
+    if order != "cluster":
+        m = metrics[order][perm]
+        assert np.all(np.diff(m) <= 0)  # descending
     seen = []
     offset = 0
     while True:
-        page = heatmap.heatmap_view(S, labels, order=order, filter_norm=fn, offset=offset, limit=limit)
+        page = heatmap.heatmap_view(S, labels, order=order, filter_norm=fn, offset=offset, limit=limit, taylor=tv)
         if not page["channels"]:
             break
         assert len(page["values"]) == len(page["channels"]) <= limit

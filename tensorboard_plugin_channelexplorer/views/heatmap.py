@@ -11,6 +11,14 @@ channels, ordered by a metric in descending order (ties by channel index):
   ``|mean_u(S_.i) - mean_v(S_.i)|`` (Euclidean distance in 1-D).
 - ``filter_norm``: the L2 norm of the channel's filter weights, logged by the
   writer ("edge weights from the previous layer").
+- ``taylor``: the channel's first-order Taylor importance (the writer logs it
+  next to the summaries when gradients are available; higher = removing the
+  channel would change the loss more).
+- ``cluster``: not a metric but a seriation (as CNNVis reorders its matrix):
+  channels with similar profiles (cosine similarity of the mean-centred
+  columns of ``S``) are adjacent, in the leaf order that
+  ``scipy.cluster.hierarchy.optimal_leaf_ordering`` gives the average-linkage
+  tree (see ``views/_seriation.py``, also used by the channel cluster view).
 
 Display threshold: the paper thresholds values "at the 10th percentile before
 applying the colorscale". Here values below the layer's 10th percentile (over
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._seriation import seriation
 from ._validate import (
     check_choice,
     check_int,
@@ -38,7 +47,9 @@ from ._validate import (
 __all__ = ["ORDERS", "MAX_LIMIT", "THRESHOLD_PERCENTILE", "variance", "pairwise_distance",
            "channel_order", "heatmap_view"]
 
-ORDERS = ("pairwise", "variance", "filter_norm")
+ORDERS = ("pairwise", "variance", "filter_norm", "taylor", "cluster")
+# Orders that need a per-channel vector the writer logs only for some layers.
+OPTIONAL_METRICS = ("filter_norm", "taylor")
 MAX_LIMIT = 4096
 THRESHOLD_PERCENTILE = 10.0
 
@@ -66,66 +77,84 @@ def pairwise_distance(S: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.maximum(weights @ means, 0.0)
 
 
-def _check_filter_norm(filter_norm, c: int):
-    if filter_norm is None:
+def check_channel_vector(values, c: int, name: str):
+    """Returns an optional per-channel vector as float64 ``[C]`` (None stays None).
+
+    Raises:
+        ValueError: when it is not 1-D with ``c`` finite values.
+    """
+    if values is None:
         return None
-    fn = np.asarray(filter_norm, dtype=np.float64)
-    if fn.ndim != 1 or fn.shape[0] != c:
-        raise ValueError(f"filter_norm must have one value per channel ({c}), got shape {fn.shape}")
-    if not np.all(np.isfinite(fn)):
-        raise ValueError("filter_norm contains NaN or infinite values")
-    return fn
+    try:
+        v = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array, got {type(values).__name__}") from exc
+    if v.ndim != 1 or v.shape[0] != c:
+        raise ValueError(f"{name} must have one value per channel ({c}), got shape {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return v
 
 
 @single_threaded_view
-def channel_order(S, labels, order: str = "pairwise", filter_norm=None):
-    """Orders channels by a metric, descending (ties by channel index).
+def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=None):
+    """Orders channels by a metric, descending (ties by channel index), or by seriation.
 
     Args:
         S: ``[N, C]`` channel summaries.
         labels: ``[N]`` class ids.
-        order: ``pairwise`` (Eq. 3), ``variance`` or ``filter_norm``.
+        order: ``pairwise`` (Eq. 3), ``variance``, ``filter_norm``, ``taylor``
+            or ``cluster`` (seriation, see the module docstring).
         filter_norm: optional ``[C]`` filter weight norms; required for
             ``order="filter_norm"``.
+        taylor: optional ``[C]`` Taylor importances; required for
+            ``order="taylor"``.
 
     Returns:
         ``(perm, metrics)``: ``perm`` int64 ``[C]`` channel indices, first the
-        highest metric; ``metrics`` maps ``variance``, ``pairwise`` and
-        ``filter_norm`` (None when not given) to float64 ``[C]`` arrays in the
-        ORIGINAL channel order.
+        highest metric (or the seriation); ``metrics`` maps ``variance``,
+        ``pairwise``, ``filter_norm`` and ``taylor`` (None when not given)
+        to float64 ``[C]`` arrays in the ORIGINAL channel order.
 
     Raises:
-        ValueError: unknown ``order``, or ``order="filter_norm"`` without
-            ``filter_norm``, or mismatched shapes.
+        ValueError: unknown ``order``, ``order="filter_norm"`` without
+            ``filter_norm`` (or ``taylor`` without ``taylor``), or
+            mismatched shapes.
     """
     S = check_matrix(S, "S")
     n, c = S.shape
     labels = check_labels(labels, n)
     order = check_choice(order, "order", ORDERS)
-    fn = _check_filter_norm(filter_norm, c)
-    if order == "filter_norm" and fn is None:
-        raise ValueError("order='filter_norm' needs filter_norm (not logged for this layer)")
     metrics = {
         "variance": variance(S),
         "pairwise": pairwise_distance(S, labels),
-        "filter_norm": fn,
+        "filter_norm": check_channel_vector(filter_norm, c, "filter_norm"),
+        "taylor": check_channel_vector(taylor, c, "taylor"),
     }
-    perm = np.argsort(-metrics[order], kind="stable").astype(np.int64)
+    if order in OPTIONAL_METRICS and metrics[order] is None:
+        raise ValueError(f"order={order!r} needs {order} (not logged for this layer)")
+    if order == "cluster":
+        perm = seriation(S)
+    else:
+        perm = np.argsort(-metrics[order], kind="stable").astype(np.int64)
     return perm, metrics
 
 
 @single_threaded_view
-def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0, limit=256) -> dict:
+def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0, limit=256,
+                 taylor=None) -> dict:
     """One page of the heatmap view.
 
     Args:
         S: ``[N, C]`` channel summaries.
         labels: ``[N]`` class ids.
-        order: ``pairwise``, ``variance`` or ``filter_norm``.
+        order: ``pairwise``, ``variance``, ``filter_norm``, ``taylor`` or
+            ``cluster``.
         filter_norm: optional ``[C]`` filter weight norms.
         offset: first row (in the chosen order) of the page, >= 0; an offset
             at or past ``C`` gives an empty page.
         limit: number of rows, 1..4096.
+        taylor: optional ``[C]`` Taylor importances.
 
     Returns:
         JSON-ready dict: ``order``, ``total_channels``, ``offset``, ``limit``,
@@ -134,8 +163,8 @@ def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0,
         group), ``class_boundaries`` (start of each group, then N),
         ``values`` (``[rows][columns]``, thresholded), ``threshold``,
         ``range`` (``[threshold, max]`` of the whole layer), ``metrics``
-        (``variance``, ``pairwise``, ``filter_norm`` or None, aligned with
-        ``channels``).
+        (``variance``, ``pairwise``, and ``filter_norm``/``taylor`` or None,
+        aligned with ``channels``).
     """
     S = check_matrix(S, "S")
     n, c = S.shape
@@ -144,7 +173,7 @@ def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0,
     offset = check_int(offset, "offset", lo=0)
     limit = check_int(limit, "limit", lo=1, hi=MAX_LIMIT)
 
-    perm, metrics = channel_order(S, labels, order=order, filter_norm=filter_norm)
+    perm, metrics = channel_order(S, labels, order=order, filter_norm=filter_norm, taylor=taylor)
     columns, classes, boundaries = group_by_class(labels)
     # Round the threshold like the values so "values >= threshold" holds in the JSON.
     dec = decimals_for(S)

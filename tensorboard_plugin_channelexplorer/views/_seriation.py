@@ -1,0 +1,142 @@
+"""Cosine similarity of channel profiles, its average-linkage tree and seriation.
+
+Shared by the heatmap's ``cluster`` ordering and the channel cluster view, so
+both show the same order (CNNVis reorders its activation matrix by cosine
+similarity).
+
+A channel's profile is its column of ``S[N, C]``. With ``center=True`` (the
+default) each column is first centred over the inputs, so the cosine is the
+Pearson correlation: summaries such as L2 norms are all positive, and their
+raw cosines are all close to 1 (every channel is "similar" to every other).
+Channels whose (centred) profile is all zero have no direction; they are
+given cosine distance 0 to each other and 1 to every other channel, so dead
+channels group together.
+
+Seriation is ``scipy.cluster.hierarchy.optimal_leaf_ordering`` of the
+average-linkage tree (it flips the children of every merge so that the sum of
+distances between neighbouring leaves is minimal). Scipy's implementation
+grows about as ``C^3`` (measured: 512 channels 0.15 s, 2,048 channels 17 s),
+so above ``EXACT_MAX`` channels the tree is cut into at most ``EXACT_MAX``
+subtrees, the subtrees are seriated by their mean pairwise distances (the
+same method, recursively), each subtree is seriated on its own, and each
+subtree is reversed where that brings its first leaf closer to the previous
+subtree's last leaf (the first one is oriented towards the second). The
+result is still a leaf order of contiguous subtrees (identical channels stay
+adjacent), but no longer the exact optimum over the whole tree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+
+EXACT_MAX = 256
+
+# Below this norm a centred profile counts as constant (no direction).
+_EPS = 1e-12
+
+
+def unit_profiles(S: np.ndarray, center: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-norm channel profiles.
+
+    Args:
+        S: ``[N, C]`` float64 summaries (validated by the caller).
+        center: centre each column over the inputs first.
+
+    Returns:
+        ``(U, dead)``: ``U`` float64 ``[C, N]`` unit rows (zero rows for dead
+        channels) and ``dead`` bool ``[C]``.
+    """
+    X = S - S.mean(axis=0) if center else S
+    norms = np.linalg.norm(X, axis=0)
+    scale = np.max(np.abs(S)) if S.size else 0.0
+    dead = norms <= _EPS * max(scale, 1.0) * np.sqrt(max(S.shape[0], 1))
+    U = np.zeros((S.shape[1], S.shape[0]))
+    live = ~dead
+    U[live] = (X[:, live] / norms[live]).T
+    return U, dead
+
+
+def cosine_distance(U: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """Square cosine distance matrix ``[C, C]`` of unit rows (dead rules in the module docstring)."""
+    D = 1.0 - U @ U.T
+    np.clip(D, 0.0, 2.0, out=D)
+    if dead.any():
+        D[np.ix_(dead, dead)] = 0.0
+    np.fill_diagonal(D, 0.0)
+    return D
+
+
+def average_linkage(D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average-linkage tree of a square distance matrix: ``(Z, condensed D)``."""
+    y = squareform(D, checks=False)
+    if D.shape[0] < 2:
+        return np.zeros((0, 4)), y
+    return hierarchy.linkage(y, method="average"), y
+
+
+def _seriate(D: np.ndarray, tree=None) -> np.ndarray:
+    """Seriation of a square distance matrix (module docstring); ``tree`` reuses ``(Z, y)``."""
+    c = D.shape[0]
+    if c <= 2:
+        return np.arange(c, dtype=np.int64)
+    Z, y = average_linkage(D) if tree is None else tree
+    if c <= EXACT_MAX:
+        return hierarchy.leaves_list(hierarchy.optimal_leaf_ordering(Z, y)).astype(np.int64)
+    groups = hierarchy.fcluster(Z, t=EXACT_MAX, criterion="maxclust") - 1
+    m = int(groups.max()) + 1
+    if m == 1:
+        # All merges at one height (e.g. identical or dead channels): any leaf
+        # order of the tree is as good as another.
+        return hierarchy.leaves_list(Z).astype(np.int64)
+    # Distance between two subtrees: their mean pairwise distance, the
+    # quantity average linkage itself merges on.
+    onehot = np.zeros((c, m))
+    onehot[np.arange(c), groups] = 1.0
+    sizes = onehot.sum(axis=0)
+    Dg = (onehot.T @ (D @ onehot)) / np.outer(sizes, sizes)
+    np.fill_diagonal(Dg, 0.0)
+    out: list[np.ndarray] = []
+    for g in _seriate(Dg):
+        idx = np.flatnonzero(groups == g)
+        inner = idx[_seriate(D[np.ix_(idx, idx)])] if idx.size > 2 else idx
+        if out and inner.size > 1:
+            last = out[-1][-1]
+            if D[last, inner[-1]] < D[last, inner[0]]:
+                inner = inner[::-1]
+        out.append(inner)
+    # The first subtree has no predecessor: orient it towards the second.
+    head, nxt = out[0], out[1][0]
+    if head.size > 1 and D[head[0], nxt] < D[head[-1], nxt]:
+        out[0] = head[::-1]
+    return np.concatenate(out).astype(np.int64)
+
+
+def seriation(S: np.ndarray, center: bool = True, tree=None) -> np.ndarray:
+    """Channel order with similar channels adjacent (module docstring).
+
+    Args:
+        S: ``[N, C]`` float64 summaries (validated by the caller).
+        center: centre the profiles (Pearson correlation) first.
+        tree: optional ``(Z, y, D)`` already computed by `channel_tree`.
+
+    Returns:
+        int64 ``[C]``: a permutation of the channels.
+    """
+    if tree is None:
+        _, tree = channel_tree(S, center)
+    Z, y, D = tree
+    return _seriate(D, (Z, y))
+
+
+def channel_tree(S: np.ndarray, center: bool = True):
+    """Profiles and average-linkage tree of the channels.
+
+    Returns:
+        ``((U, dead), (Z, y, D))`` as used by `seriation`.
+    """
+    U, dead = unit_profiles(S, center)
+    D = cosine_distance(U, dead)
+    Z, y = average_linkage(D)
+    return (U, dead), (Z, y, D)
