@@ -338,8 +338,8 @@ def _rank_of(metric: np.ndarray, channel: int) -> int:
 
 
 @single_threaded_view
-def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=None, order=None,
-                 assignment=None) -> dict:
+def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=None, grad_norm=None,
+                 order=None, assignment=None) -> dict:
     """Everything the channel card shows about one channel of a layer.
 
     Args:
@@ -349,6 +349,7 @@ def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=No
         top_k: number of top-activating inputs, 1..256 (clamped to N).
         filter_norm: optional ``[C]`` filter weight norms.
         taylor: optional ``[C]`` Taylor importances.
+        grad_norm: optional ``[C]`` RMS gradient norms (reported, not ranked).
         order: optional ``[C]`` seriation (``channel_clusters()["order"]``);
             without it the ``cluster`` rank is None.
         assignment: optional ``[C]`` cluster id per channel.
@@ -358,8 +359,8 @@ def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=No
         ``top_values`` (the ``top_k`` largest summaries, descending, ties by
         input index), ``classes``, ``class_means``, ``selectivity``,
         ``preferred_class``, ``mean``, ``max``, ``metrics`` (``pairwise``,
-        ``variance``, ``filter_norm``, ``taylor``: this channel's value or
-        None), ``ranks`` (rank 0 = first row of that heatmap order, for every
+        ``variance``, ``filter_norm``, ``taylor``, ``grad_norm``: this
+        channel's value or None), ``ranks`` (rank 0 = first row of that heatmap order, for every
         order in ``RANK_ORDERS``; None where unavailable) and ``cluster``
         (its cluster id or None).
 
@@ -373,6 +374,7 @@ def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=No
     top_k = min(check_int(top_k, "top_k", lo=1, hi=TOP_K_MAX), n)
     fn = check_channel_vector(filter_norm, c, "filter_norm")
     tv = check_channel_vector(taylor, c, "taylor")
+    gn = check_channel_vector(grad_norm, c, "grad_norm")
     if order is not None:
         order = np.asarray(order)
         if order.shape != (c,) or not np.array_equal(np.sort(order), np.arange(c)):
@@ -396,6 +398,7 @@ def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=No
     metrics = {"pairwise": heatmap.pairwise_distance(S, labels), "variance": heatmap.variance(S),
                "filter_norm": fn, "taylor": tv}
     ranks = {name: (None if m is None else _rank_of(m, channel)) for name, m in metrics.items()}
+    metrics["grad_norm"] = gn
     ranks["cluster"] = None if order is None else int(np.flatnonzero(order == channel)[0])
     return {
         "channel": channel,
@@ -406,8 +409,8 @@ def channel_card(S, labels, channel, top_k: int = 9, filter_norm=None, taylor=No
         "class_means": floats(c_means),
         "selectivity": float(np.round(si[0], 6)),
         "preferred_class": int(classes[pref[0]]),
-        "mean": float(col.mean()),
-        "max": float(col.max()),
+        "mean": floats(col.mean()),
+        "max": floats(col.max()),
         "metrics": {name: (None if m is None else float(m[channel])) for name, m in metrics.items()},
         "ranks": {name: ranks[name] for name in RANK_ORDERS},
         "cluster": None if assignment is None else int(assignment[channel]),
