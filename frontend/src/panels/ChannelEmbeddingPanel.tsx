@@ -42,7 +42,7 @@ export interface ChannelEmbeddingPanelProps {
 const CONTROLS_H = 24;
 const LEGEND_H = 16;
 const R = 3.2;
-const NEUTRAL = 'var(--ce-muted, #9e9e9e)';
+const NEUTRAL = 'var(--ce-faint)';
 
 export function ChannelEmbeddingPanel(props: ChannelEmbeddingPanelProps) {
   const { points, preferred, selectivity, threshold, onThreshold, classNames, selected, onSelect, onChannel, caption } = props;

@@ -165,8 +165,8 @@ describe('ChannelEmbeddingPanel', () => {
     const fills = [...html.matchAll(/data-channel="(\d+)"[^>]*style="fill:([^"]+)"/g)].map((m) => [m[1], m[2]]);
     expect(fills).toEqual([
       ['4', CLASS_PALETTE[0]],
-      ['5', 'var(--ce-muted, #9e9e9e)'],
-      ['6', 'var(--ce-muted, #9e9e9e)'],
+      ['5', 'var(--ce-faint)'],
+      ['6', 'var(--ce-faint)'],
       ['7', CLASS_PALETTE[1]],
     ]);
     expect(html).toMatch(/data-channel="7" class="cep-chembed__pt is-selected"/);

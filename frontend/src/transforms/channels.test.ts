@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   argmax,
+  byClassId,
   channelKey,
   classBars,
   columnLayout,
@@ -67,6 +68,12 @@ describe('class bars and selectivity colour', () => {
     expect(bars[2].mean).toBeNull();
     expect(bars[3].name).toBe('3'); // no name given
   });
+  it('spreads values of the present classes over every class id', () => {
+    expect(byClassId([0, 2], [1.5, 3], 4)).toEqual([1.5, null, 3, null]);
+    expect(byClassId([5], [1], 2)).toEqual([null, null, null, null, null, 1]); // grows to the largest id
+    expect(() => byClassId([0, 1], [1], 2)).toThrow(/length/);
+    expect(() => byClassId([-1], [1], 2)).toThrow(/class ids/);
+  });
   it('argmax takes the first of ties and skips missing values', () => {
     expect(argmax([2, 5, 5, null])).toBe(1);
     expect(argmax([null, NaN])).toBeNull();
@@ -91,6 +98,7 @@ describe('sparkline', () => {
   it('spaces points by step value, not by index', () => {
     const s = sparkline([0, 1, 10], [1, 2, 3], 22, 10, 1);
     expect(s.points.map((p) => p.x)).toEqual([1, 3, 21]);
+    expect(s.path).toBe('M1,9L3,5L21,1');
   });
   it('leaves a gap at missing values and handles flat and empty series', () => {
     const gap = sparkline([0, 1, 2, 3], [0, null, 1, 2], 20, 10);

@@ -54,6 +54,27 @@ export function argmax(values: ReadonlyArray<number | null>): number | null {
   return best;
 }
 
+/**
+ * Spreads per-class values given for the classes present (`classes[i]` has
+ * `values[i]`) over all class ids `0..nClasses-1`, `null` for absent classes.
+ */
+export function byClassId(
+  classes: readonly number[],
+  values: ReadonlyArray<number | null>,
+  nClasses: number,
+): Array<number | null> {
+  if (classes.length !== values.length) {
+    throw new RangeError(`byClassId: classes (${classes.length}) and values (${values.length}) differ in length`);
+  }
+  const top = classes.reduce((m, c) => Math.max(m, c + 1), 0);
+  const out = new Array<number | null>(Math.max(nClasses, top)).fill(null);
+  classes.forEach((c, i) => {
+    if (!Number.isInteger(c) || c < 0) throw new RangeError(`byClassId: class ids must be integers >= 0, got ${c}`);
+    out[c] = values[i];
+  });
+  return out;
+}
+
 /** One bar of a per-class mean chart. */
 export interface ClassBar {
   cls: number;
