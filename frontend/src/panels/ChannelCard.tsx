@@ -5,12 +5,12 @@
  * ordering, its filter norm and gradient importance when logged, and its
  * value across steps. The channel is named by (run, layer, channel).
  */
-import { useMemo } from 'react';
-import type { OverlayUrl, ThumbnailUrl } from '../types';
-import { classColor } from '../transforms/color';
-import { channelKey, classBars, rankRows, sparkline, type ChannelId } from '../transforms/channels';
-import { fmt } from './canvas';
-import { OverlayView } from './OverlayView';
+import { useMemo } from "react";
+import type { OverlayUrl, ThumbnailUrl } from "../types";
+import { classColor } from "../transforms/color";
+import { channelKey, classBars, rankRows, sparkline, type ChannelId } from "../transforms/channels";
+import { fmt } from "./canvas";
+import { OverlayView } from "./OverlayView";
 
 export interface ChannelCardProps {
   id: ChannelId;
@@ -47,18 +47,18 @@ export interface ChannelCardProps {
 }
 
 const ORDER_LABELS: Record<string, string> = {
-  pairwise: 'class-pairwise (Eq. 3)',
-  variance: 'variance',
-  filter_norm: 'filter norm',
-  taylor: 'Taylor importance',
-  cluster: 'channel cluster',
+  pairwise: "class-pairwise (Eq. 3)",
+  variance: "variance",
+  filter_norm: "filter norm",
+  taylor: "Taylor importance",
+  cluster: "channel cluster",
 };
 const THUMB = 52;
 const SPARK_W = 150;
 const SPARK_H = 30;
 
 function metric(v: number | null | undefined): string {
-  return v === null || v === undefined ? 'not logged' : fmt(v);
+  return v === null || v === undefined ? "not logged" : fmt(v);
 }
 
 export function ChannelCard(props: ChannelCardProps) {
@@ -132,11 +132,11 @@ export function ChannelCard(props: ChannelCardProps) {
                   {r + 1}. #{index}
                   {cls !== null && (
                     <>
-                      {' '}
-                      <span className="cep-swatch" style={{ background: classColor(cls) }} aria-hidden="true" />{' '}
+                      {" "}
+                      <span className="cep-swatch" style={{ background: classColor(cls) }} aria-hidden="true" />{" "}
                       {classNames[cls] ?? `class ${cls}`}
                     </>
-                  )}{' '}
+                  )}{" "}
                   · {fmt(value)}
                 </span>
               </li>
@@ -149,21 +149,21 @@ export function ChannelCard(props: ChannelCardProps) {
       <h4>
         Per-class mean
         <span className="cep-muted" data-testid="card-selectivity">
-          {' '}
-          · selectivity {selectivity === null || selectivity === undefined ? '–' : selectivity.toFixed(2)}
-          {pref ? ` (prefers ${pref.name})` : ''}
+          {" "}
+          · selectivity {selectivity === null || selectivity === undefined ? "–" : selectivity.toFixed(2)}
+          {pref ? ` (prefers ${pref.name})` : ""}
         </span>
       </h4>
       <ul className="cep-card__bars" data-testid="card-class-means">
         {bars.map((b) => (
-          <li key={b.cls} data-class={b.cls} className={b.preferred ? 'is-preferred' : undefined}>
+          <li key={b.cls} data-class={b.cls} className={b.preferred ? "is-preferred" : undefined}>
             <span className="cep-card__barname" title={b.name}>
               {b.name}
             </span>
             <span className="cep-card__bartrack">
               <span style={{ width: `${b.fraction * 100}%`, background: classColor(b.cls) }} />
             </span>
-            <span className="cep-card__barval">{b.mean === null ? '–' : fmt(b.mean)}</span>
+            <span className="cep-card__barval">{b.mean === null ? "–" : fmt(b.mean)}</span>
           </li>
         ))}
       </ul>
@@ -174,8 +174,8 @@ export function ChannelCard(props: ChannelCardProps) {
           {rows.map((r) => (
             <tr key={r.order} data-order={r.order}>
               <th scope="row">{ORDER_LABELS[r.order] ?? r.order}</th>
-              <td className="cep-num">{r.rank === null ? 'n/a' : `${r.rank + 1} / ${totalChannels}`}</td>
-              <td className="cep-muted">{r.fraction === null ? '' : `top ${Math.ceil(r.fraction * 100)}%`}</td>
+              <td className="cep-num">{r.rank === null ? "n/a" : `${r.rank + 1} / ${totalChannels}`}</td>
+              <td className="cep-muted">{r.fraction === null ? "" : `top ${Math.ceil(r.fraction * 100)}%`}</td>
             </tr>
           ))}
         </tbody>
@@ -202,7 +202,7 @@ export function ChannelCard(props: ChannelCardProps) {
           </svg>
           <figcaption className="cep-muted">
             steps {history?.steps[0]}–{history?.steps[history.steps.length - 1]}
-            {spark.extent ? ` · ${fmt(spark.extent[0])}–${fmt(spark.extent[1])}` : ''}
+            {spark.extent ? ` · ${fmt(spark.extent[0])}–${fmt(spark.extent[1])}` : ""}
           </figcaption>
         </figure>
       )}

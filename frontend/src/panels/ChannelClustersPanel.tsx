@@ -5,9 +5,9 @@
  * centroid, as clickable chips) and the cluster's per-class mean as bars.
  * Channels selected elsewhere (e.g. the channel embedding) are marked.
  */
-import { useMemo } from 'react';
-import { classColor } from '../transforms/color';
-import { chipCapacity, classBars, tileFromRect } from '../transforms/channels';
+import { useMemo } from "react";
+import { classColor } from "../transforms/color";
+import { chipCapacity, classBars, tileFromRect } from "../transforms/channels";
 
 /** One cluster as the panel draws it. */
 export interface ChannelClusterTile {
@@ -74,12 +74,12 @@ export function ChannelClustersPanel(props: ChannelClustersPanelProps) {
             <div
               key={t.id}
               role="listitem"
-              className={marked ? 'cep-chcluster is-marked' : 'cep-chcluster'}
+              className={marked ? "cep-chcluster is-marked" : "cep-chcluster"}
               data-cluster={t.id}
               data-size={c.size}
               data-marked={marked}
               style={{ left: t.x0, top: t.y0, width: w, height: h }}
-              title={`cluster ${t.id}: ${c.size} of ${total} channels${pref ? `, strongest for ${pref.name}` : ''}`}
+              title={`cluster ${t.id}: ${c.size} of ${total} channels${pref ? `, strongest for ${pref.name}` : ""}`}
             >
               {h >= HEADER_H && (
                 <div className="cep-chcluster__head">
@@ -91,8 +91,8 @@ export function ChannelClustersPanel(props: ChannelClustersPanelProps) {
                   {bars.map((b) => (
                     <span
                       key={b.cls}
-                      className={b.preferred ? 'is-preferred' : undefined}
-                      title={`${b.name}: ${b.mean === null ? 'no inputs' : b.mean.toPrecision(3)}`}
+                      className={b.preferred ? "is-preferred" : undefined}
+                      title={`${b.name}: ${b.mean === null ? "no inputs" : b.mean.toPrecision(3)}`}
                       style={{ height: `${Math.round(b.fraction * 100)}%`, background: classColor(b.cls) }}
                     />
                   ))}
@@ -105,12 +105,12 @@ export function ChannelClustersPanel(props: ChannelClustersPanelProps) {
                     type="button"
                     data-channel={ch}
                     className={[
-                      'cep-chip',
-                      highlighted?.has(ch) ? 'is-marked' : '',
-                      activeChannel === ch ? 'is-active' : '',
+                      "cep-chip",
+                      highlighted?.has(ch) ? "is-marked" : "",
+                      activeChannel === ch ? "is-active" : "",
                     ]
                       .filter(Boolean)
-                      .join(' ')}
+                      .join(" ")}
                     aria-label={`Open channel ${ch} (cluster ${t.id})`}
                     disabled={!onChannel}
                     onClick={() => onChannel?.(ch)}
@@ -118,9 +118,7 @@ export function ChannelClustersPanel(props: ChannelClustersPanelProps) {
                     {ch}
                   </button>
                 ))}
-                {c.size > reps.length && reps.length > 0 && (
-                  <span className="cep-muted">+{c.size - reps.length}</span>
-                )}
+                {c.size > reps.length && reps.length > 0 && <span className="cep-muted">+{c.size - reps.length}</span>}
               </div>
             </div>
           );

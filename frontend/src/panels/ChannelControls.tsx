@@ -2,7 +2,7 @@
  * Small pieces shared by the channel panels: a [0, 1] threshold slider and
  * the dashed rectangle of a brush drag.
  */
-import type { Point } from '../transforms/hull';
+import type { Point } from "../transforms/hull";
 
 /** A labelled slider over [0, 1] in steps of 0.05, with its value shown. */
 export function ThresholdSlider(props: {

@@ -6,12 +6,12 @@
  * channels (highlighted in the heatmap and the cluster view); a click opens
  * the channel's card.
  */
-import { useMemo, useRef, useState, type PointerEvent } from 'react';
-import { classColor } from '../transforms/color';
-import { selectivityColor } from '../transforms/channels';
-import { fitPoints, pointsInRect } from '../transforms/scatter';
-import type { Point } from '../transforms/hull';
-import { BrushRect, ThresholdSlider } from './ChannelControls';
+import { useMemo, useRef, useState, type PointerEvent } from "react";
+import { classColor } from "../transforms/color";
+import { selectivityColor } from "../transforms/channels";
+import { fitPoints, pointsInRect } from "../transforms/scatter";
+import type { Point } from "../transforms/hull";
+import { BrushRect, ThresholdSlider } from "./ChannelControls";
 
 export interface ChannelEmbeddingPanelProps {
   /** 2D position of each channel. */
@@ -42,10 +42,11 @@ export interface ChannelEmbeddingPanelProps {
 const CONTROLS_H = 24;
 const LEGEND_H = 16;
 const R = 3.2;
-const NEUTRAL = 'var(--ce-faint)';
+const NEUTRAL = "var(--ce-faint)";
 
 export function ChannelEmbeddingPanel(props: ChannelEmbeddingPanelProps) {
-  const { points, preferred, selectivity, threshold, onThreshold, classNames, selected, onSelect, onChannel, caption } = props;
+  const { points, preferred, selectivity, threshold, onThreshold, classNames, selected, onSelect, onChannel, caption } =
+    props;
   const width = props.width ?? 340;
   const height = props.height ?? 300;
   const plotH = Math.max(60, height - CONTROLS_H - LEGEND_H);
@@ -109,7 +110,14 @@ export function ChannelEmbeddingPanel(props: ChannelEmbeddingPanelProps) {
           {coloured} / {points.length} selective
         </span>
       </div>
-      <svg ref={svgRef} className="cep-chembed__svg" width={width} height={plotH} role="img" aria-label={caption ?? 'channel embedding'}>
+      <svg
+        ref={svgRef}
+        className="cep-chembed__svg"
+        width={width}
+        height={plotH}
+        role="img"
+        aria-label={caption ?? "channel embedding"}
+      >
         <rect
           width={width}
           height={plotH}
@@ -133,14 +141,14 @@ export function ChannelEmbeddingPanel(props: ChannelEmbeddingPanelProps) {
               cy={y}
               r={isSel ? R + 1.5 : R}
               data-channel={ch}
-              className={isSel ? 'cep-chembed__pt is-selected' : 'cep-chembed__pt'}
+              className={isSel ? "cep-chembed__pt is-selected" : "cep-chembed__pt"}
               style={{ fill: colors[i] ?? NEUTRAL }}
               onClick={() => onChannel?.(ch)}
             >
               <title>
                 {`channel ${ch}`}
-                {preferred[i] !== null ? ` · prefers ${classNames[preferred[i] as number] ?? preferred[i]}` : ''}
-                {selectivity[i] !== null ? ` · selectivity ${(selectivity[i] as number).toFixed(2)}` : ''}
+                {preferred[i] !== null ? ` · prefers ${classNames[preferred[i] as number] ?? preferred[i]}` : ""}
+                {selectivity[i] !== null ? ` · selectivity ${(selectivity[i] as number).toFixed(2)}` : ""}
               </title>
             </circle>
           );

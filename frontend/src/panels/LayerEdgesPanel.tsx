@@ -7,9 +7,9 @@
  * (depthwise, grouped or transposed convolutions, layers in between) the
  * panel shows the reason instead of edges.
  */
-import { useMemo } from 'react';
-import { columnLayout, signedEdges, type RouteBundle } from '../transforms/channels';
-import { ThresholdSlider } from './ChannelControls';
+import { useMemo } from "react";
+import { columnLayout, signedEdges, type RouteBundle } from "../transforms/channels";
+import { ThresholdSlider } from "./ChannelControls";
 
 export interface LayerEdgesPanelProps {
   /** Lower and upper layer names. */
@@ -25,13 +25,13 @@ export interface LayerEdgesPanelProps {
   threshold: number;
   onThreshold?: (threshold: number) => void;
   /** Click on a cluster node. */
-  onCluster?: (side: 'source' | 'target', id: number) => void;
+  onCluster?: (side: "source" | "target", id: number) => void;
   width?: number;
   height?: number;
 }
 
 const NODE_W = 10;
-const SIGN_LABELS = { positive: 'positive weights', negative: 'negative weights', abs: '|weights|' } as const;
+const SIGN_LABELS = { positive: "positive weights", negative: "negative weights", abs: "|weights|" } as const;
 
 export function LayerEdgesPanel(props: LayerEdgesPanelProps) {
   const { source, target, reason, sourceClusters, targetClusters, bundles, threshold, onThreshold, onCluster } = props;
@@ -78,9 +78,14 @@ export function LayerEdgesPanel(props: LayerEdgesPanelProps) {
             {layouts?.map(({ sign, nodes, edges: drawn }) => (
               <figure key={sign} className={`cep-edges__pane is-${sign}`} data-sign={sign} data-edges={drawn.length}>
                 <figcaption>
-                  {SIGN_LABELS[sign]} · {drawn.length} bundle{drawn.length === 1 ? '' : 's'}
+                  {SIGN_LABELS[sign]} · {drawn.length} bundle{drawn.length === 1 ? "" : "s"}
                 </figcaption>
-                <svg width={paneW} height={plotH} role="img" aria-label={`${SIGN_LABELS[sign]} bundles from ${source} to ${target}`}>
+                <svg
+                  width={paneW}
+                  height={plotH}
+                  role="img"
+                  aria-label={`${SIGN_LABELS[sign]} bundles from ${source} to ${target}`}
+                >
                   {drawn.map((e) => (
                     <path
                       key={`${e.source}-${e.target}`}
@@ -105,7 +110,7 @@ export function LayerEdgesPanel(props: LayerEdgesPanelProps) {
                       data-cluster={n.id}
                       onClick={() => onCluster?.(n.side, n.id)}
                     >
-                      <title>{`${n.side === 'source' ? source : target} cluster ${n.id}: ${n.size} channels`}</title>
+                      <title>{`${n.side === "source" ? source : target} cluster ${n.id}: ${n.size} channels`}</title>
                     </rect>
                   ))}
                 </svg>

@@ -4,10 +4,10 @@
  * to, and the score. Pure rendering: the ranking comes from the route, and
  * `rankSuspects` only orders and cuts it.
  */
-import { useMemo } from 'react';
-import type { ThumbnailUrl } from '../types';
-import { classColor } from '../transforms/color';
-import { rankSuspects, type Suspect } from '../transforms/channels';
+import { useMemo } from "react";
+import type { ThumbnailUrl } from "../types";
+import { classColor } from "../transforms/color";
+import { rankSuspects, type Suspect } from "../transforms/channels";
 
 export interface SuspectListProps {
   /** Suspects in any order. */
@@ -40,12 +40,18 @@ export function SuspectList(props: SuspectListProps) {
   const ranked = useMemo(() => rankSuspects(suspects), [suspects]);
   const shown = ranked.slice(0, limit);
   const top = shown.length ? Math.max(...shown.map((s) => s.score)) : 0;
-  const above = threshold === null || threshold === undefined ? null : ranked.filter((s) => s.score >= threshold).length;
+  const above =
+    threshold === null || threshold === undefined ? null : ranked.filter((s) => s.score >= threshold).length;
   return (
-    <div className="cep-panel cep-suspects" style={{ width: props.width }} data-testid="suspect-list" data-count={shown.length}>
+    <div
+      className="cep-panel cep-suspects"
+      style={{ width: props.width }}
+      data-testid="suspect-list"
+      data-count={shown.length}
+    >
       <div className="cep-controls">
         <span className="cep-muted">
-          {method ? `${method} · ` : ''}
+          {method ? `${method} · ` : ""}
           {above === null ? `${ranked.length} scored` : `${above} above ${threshold?.toFixed(2)}`}
         </span>
         {onSelect && (
@@ -74,7 +80,7 @@ export function SuspectList(props: SuspectListProps) {
                 key={s.index}
                 data-index={s.index}
                 data-rank={rank}
-                className={isSel ? 'cep-suspect is-selected' : 'cep-suspect'}
+                className={isSel ? "cep-suspect is-selected" : "cep-suspect"}
               >
                 <button
                   type="button"
@@ -86,7 +92,13 @@ export function SuspectList(props: SuspectListProps) {
                 >
                   <span className="cep-suspect__rank">{rank + 1}</span>
                   {thumbnailUrl && (
-                    <img src={thumbnailUrl(s.index)} alt={`input ${s.index}`} width={THUMB} height={THUMB} loading="lazy" />
+                    <img
+                      src={thumbnailUrl(s.index)}
+                      alt={`input ${s.index}`}
+                      width={THUMB}
+                      height={THUMB}
+                      loading="lazy"
+                    />
                   )}
                   <span className="cep-suspect__labels">
                     <span className="cep-suspect__given" title={`given label: ${given}`}>

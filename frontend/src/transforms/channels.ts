@@ -5,8 +5,8 @@
  * rows, signed edge panes, the two-column edge layout and cluster tiles.
  * No DOM, no fetch.
  */
-import { line, linkHorizontal, scaleLinear } from 'd3';
-import { classColor } from './color';
+import { line, linkHorizontal, scaleLinear } from "d3";
+import { classColor } from "./color";
 
 /** A channel's stable identity: the same triple always names the same channel. */
 export interface ChannelId {
@@ -26,16 +26,16 @@ function checkChannel(channel: number, what: string): void {
  * key order), usable in a URL hash, as a React key or a `data-` attribute.
  */
 export function channelKey(id: ChannelId): string {
-  checkChannel(id.channel, 'channelKey');
+  checkChannel(id.channel, "channelKey");
   return `run=${encodeURIComponent(id.run)}&layer=${encodeURIComponent(id.layer)}&channel=${id.channel}`;
 }
 
 /** Inverse of `channelKey`; throws `RangeError` naming what is missing or wrong. */
 export function parseChannelKey(key: string): ChannelId {
   const params = new URLSearchParams(key);
-  const run = params.get('run');
-  const layer = params.get('layer');
-  const channelText = params.get('channel');
+  const run = params.get("run");
+  const layer = params.get("layer");
+  const channelText = params.get("channel");
   if (run === null) throw new RangeError(`parseChannelKey: no run in ${JSON.stringify(key)}`);
   if (layer === null) throw new RangeError(`parseChannelKey: no layer in ${JSON.stringify(key)}`);
   if (channelText === null || !/^\d+$/.test(channelText)) {
@@ -118,7 +118,11 @@ export function classBars(means: ReadonlyArray<number | null>, classNames: reado
  *   selectivity: the channel's class-selectivity index in [0, 1], or null.
  *   threshold: minimum selectivity to colour, in [0, 1].
  */
-export function selectivityColor(preferred: number | null, selectivity: number | null, threshold: number): string | null {
+export function selectivityColor(
+  preferred: number | null,
+  selectivity: number | null,
+  threshold: number,
+): string | null {
   if (!(threshold >= 0 && threshold <= 1)) {
     throw new RangeError(`selectivityColor: threshold must be in [0, 1], got ${threshold}`);
   }
@@ -159,10 +163,11 @@ export function sparkline(
     throw new RangeError(`sparkline: box ${width} x ${height} too small for pad ${pad}`);
   }
   for (let i = 1; i < steps.length; i++) {
-    if (!(steps[i] > steps[i - 1])) throw new RangeError(`sparkline: steps must increase, got ${steps[i - 1]} then ${steps[i]}`);
+    if (!(steps[i] > steps[i - 1]))
+      throw new RangeError(`sparkline: steps must increase, got ${steps[i - 1]} then ${steps[i]}`);
   }
   const finite = values.flatMap((v, i) => (v !== null && Number.isFinite(v) ? [{ step: steps[i], value: v }] : []));
-  if (finite.length === 0) return { path: '', points: [], extent: null };
+  if (finite.length === 0) return { path: "", points: [], extent: null };
   let lo = Infinity;
   let hi = -Infinity;
   for (const p of finite) {
@@ -181,7 +186,7 @@ export function sparkline(
     .x((_, i) => x(steps[i]))
     .y((v) => y(v as number));
   return {
-    path: gen(values as Array<number | null>) ?? '',
+    path: gen(values as Array<number | null>) ?? "",
     points: finite.map((p) => ({ ...p, x: x(p.step), y: y(p.value) })),
     extent: [lo, hi],
   };
@@ -209,7 +214,8 @@ export function rankRows(
   total: number,
   orders: readonly string[] = Object.keys(ranks),
 ): RankRow[] {
-  if (!Number.isInteger(total) || total < 1) throw new RangeError(`rankRows: total must be a positive integer, got ${total}`);
+  if (!Number.isInteger(total) || total < 1)
+    throw new RangeError(`rankRows: total must be a positive integer, got ${total}`);
   return orders.map((order) => {
     const r = ranks[order];
     if (r === null || r === undefined) return { order, rank: null, fraction: null };
@@ -230,7 +236,7 @@ export interface EdgeBundle {
   sign: EdgeSign;
 }
 
-export type EdgeSign = 'positive' | 'negative' | 'abs';
+export type EdgeSign = "positive" | "negative" | "abs";
 
 /** A bundle as `/channel_edges` returns it (already thresholded by the route). */
 export interface RouteBundle {
@@ -251,12 +257,13 @@ export interface RouteBundle {
  *   with its non-zero edges, strongest first (ties by source, then target).
  */
 export function signedEdges(bundles: readonly RouteBundle[]): Array<{ sign: EdgeSign; edges: EdgeBundle[] }> {
-  const signed = bundles.length > 0 && bundles.every((b) => typeof b.positive === 'number' && typeof b.negative === 'number');
-  const signs: EdgeSign[] = signed || bundles.length === 0 ? ['positive', 'negative'] : ['abs'];
+  const signed =
+    bundles.length > 0 && bundles.every((b) => typeof b.positive === "number" && typeof b.negative === "number");
+  const signs: EdgeSign[] = signed || bundles.length === 0 ? ["positive", "negative"] : ["abs"];
   return signs.map((sign) => ({
     sign,
     edges: bundles
-      .map((b) => ({ source: b.source, target: b.target, sign, weight: (sign === 'abs' ? b.abs : b[sign]) as number }))
+      .map((b) => ({ source: b.source, target: b.target, sign, weight: (sign === "abs" ? b.abs : b[sign]) as number }))
       .filter((e) => Number.isFinite(e.weight) && e.weight > 0)
       .sort((x, y) => y.weight - x.weight || x.source - y.source || x.target - y.target),
   }));
@@ -266,7 +273,7 @@ export function signedEdges(bundles: readonly RouteBundle[]): Array<{ sign: Edge
 export interface ColumnNode {
   id: number;
   size: number;
-  side: 'source' | 'target';
+  side: "source" | "target";
   x: number;
   y0: number;
   y1: number;
@@ -304,7 +311,7 @@ export function columnLayout(
   if (!(width > 2 * nodeWidth) || !(height > 0)) {
     throw new RangeError(`columnLayout: box ${width} x ${height} too small for nodeWidth ${nodeWidth}`);
   }
-  const column = (items: ReadonlyArray<{ id: number; size: number }>, side: ColumnNode['side'], x: number) => {
+  const column = (items: ReadonlyArray<{ id: number; size: number }>, side: ColumnNode["side"], x: number) => {
     const total = items.reduce((s, it) => s + it.size, 0);
     const free = Math.max(0, height - gap * Math.max(0, items.length - 1));
     let y = 0;
@@ -315,8 +322,8 @@ export function columnLayout(
       return node;
     });
   };
-  const left = column(sources, 'source', 0);
-  const right = column(targets, 'target', width - nodeWidth);
+  const left = column(sources, "source", 0);
+  const right = column(targets, "target", width - nodeWidth);
   const byId = (nodes: ColumnNode[]) => new Map(nodes.map((n) => [n.id, n]));
   const L = byId(left);
   const R = byId(right);
@@ -329,10 +336,11 @@ export function columnLayout(
     const s = L.get(e.source);
     const t = R.get(e.target);
     if (!s || !t) throw new RangeError(`columnLayout: edge ${e.source} -> ${e.target} names an unknown cluster`);
-    const path = link([
-      [s.x + nodeWidth, (s.y0 + s.y1) / 2],
-      [t.x, (t.y0 + t.y1) / 2],
-    ]) ?? '';
+    const path =
+      link([
+        [s.x + nodeWidth, (s.y0 + s.y1) / 2],
+        [t.x, (t.y0 + t.y1) / 2],
+      ]) ?? "";
     drawn.push({ ...e, path, width: max > 0 ? Math.max(0.5, (maxStroke * e.weight) / max) : 0.5 });
   }
   return { nodes: [...left, ...right], edges: drawn };
@@ -368,7 +376,8 @@ export function tileFromRect(rect: readonly number[], width: number, height: num
  * tile below a header strip of `header` pixels.
  */
 export function chipCapacity(tile: Tile, chipW: number, chipH: number, gap = 2, header = 0): number {
-  if (!(chipW > 0) || !(chipH > 0)) throw new RangeError(`chipCapacity: chip size must be > 0, got ${chipW} x ${chipH}`);
+  if (!(chipW > 0) || !(chipH > 0))
+    throw new RangeError(`chipCapacity: chip size must be > 0, got ${chipW} x ${chipH}`);
   const w = tile.x1 - tile.x0;
   const h = tile.y1 - tile.y0 - header;
   if (w < chipW || h < chipH) return 0;
