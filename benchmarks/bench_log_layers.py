@@ -20,7 +20,11 @@ Models: the digits CNN of ``examples/digits.py`` (batch 200, 1x8x8) and the
 pretrained EfficientNet-Lite0 (batch 32, 3x224x224, crops of real photos from
 scikit-learn and scikit-image).
 
-Run: ``python benchmarks/bench_log_layers.py [--reps 3] [--threads N] [--only digits|efficientnet]``
+``--crc python`` writes the records with TensorBoard's pure-Python CRC
+instead of the native one the writer uses by default (``write`` shows the
+difference).
+
+Run: ``python benchmarks/bench_log_layers.py [--reps 3] [--threads N] [--only digits|efficientnet] [--crc native|python]``
 """
 
 from __future__ import annotations
@@ -190,7 +194,12 @@ def main(argv=None):
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--only", choices=("digits", "efficientnet"), default=None)
+    parser.add_argument("--crc", choices=("native", "python"), default="native", help="record checksum implementation")
     args = parser.parse_args(argv)
+    if args.crc == "python":
+        import tensorboard_plugin_channelexplorer.writer as writer_mod
+
+        writer_mod.use_native_crc = lambda summary_writer: False
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -201,7 +210,7 @@ def main(argv=None):
         cases.append(efficientnet_case())
     rows = [bench(*case, reps=args.reps) for case in cases]
 
-    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.reps} runs\n")
+    print(f"\ntorch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.reps} runs, {args.crc} CRC\n")
     print("| model | layers (channels) | forward | hooks+summaries | +maps | thumbnails | log_layers+flush | "
           "add_histogram | write | graph (once) | bytes/step | hist bytes/step |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -31,11 +31,13 @@ RNG state and all buffers (e.g. BatchNorm running statistics) are restored
 afterwards, ``model.training`` is unchanged and every hook is removed, even
 when the forward raises. Hooks the caller registered on the model do fire
 during this forward.
+
+The module is longer than 400 lines because both paths live here with the
+one `_GraphBuilder` they share: they must agree on node ids and merge rules.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import operator
 
@@ -43,6 +45,8 @@ import torch
 from torch import fx
 from torch.overrides import TorchFunctionMode
 from torch.utils import _pytree as pytree
+
+from tensorboard_plugin_channelexplorer.forward import hooked_forward
 
 logger = logging.getLogger(__name__)
 
@@ -202,27 +206,9 @@ def _input_ids(n: int) -> list[str]:
     return ["input"] if n == 1 else [f"input_{i}" for i in range(n)]
 
 
-@contextlib.contextmanager
 def _preserved_state(model: torch.nn.Module, example_inputs: tuple):
-    """No grad; RNG state and buffers restored on exit."""
-    devices = set()
-    for t in list(model.parameters()) + list(model.buffers()) + [
-        v for v in pytree.tree_leaves(example_inputs) if isinstance(v, torch.Tensor)
-    ]:
-        if t.device.type == "cuda":
-            devices.add(t.device.index if t.device.index is not None else torch.cuda.current_device())
-    saved = [(b, b.detach().clone()) for b in model.buffers()]
-    training = [(m, m.training) for m in model.modules()]
-    try:
-        with torch.random.fork_rng(devices=sorted(devices)), torch.no_grad():
-            yield
-    finally:
-        with torch.no_grad():
-            for b, v in saved:
-                if b.shape == v.shape:
-                    b.copy_(v)
-        for m, flag in training:
-            m.training = flag
+    """No grad; RNG state, buffers and training flags restored on exit."""
+    return hooked_forward(model, restore_buffers=True, fork_rng_inputs=example_inputs)
 
 
 # ---------------------------------------------------------------------------
@@ -391,7 +377,6 @@ def _hooks_graph(model, example_inputs, leaves: dict[str, torch.nn.Module], leaf
         tracker.set(value, frozenset([nid]))
 
     name_of = {id(m): n for n, m in leaves.items()}
-    handles = []
 
     def make_leaf_hooks(name, module):
         def pre(mod, args, kwargs):
@@ -420,24 +405,23 @@ def _hooks_graph(model, example_inputs, leaves: dict[str, torch.nn.Module], leaf
         return pre, post
 
     try:
-        for name, module in leaves.items():
-            pre, post = make_leaf_hooks(name, module)
-            handles.append(module.register_forward_pre_hook(pre, with_kwargs=True))
-            handles.append(module.register_forward_hook(post))
-        leaf_ids = set(name_of)
-        for name, module in model.named_modules():
-            if name and id(module) not in leaf_ids and not _inside_leaf(name, leaves):
-                pre, post = make_scope_hooks(name)
-                handles.append(module.register_forward_pre_hook(pre))
-                handles.append(module.register_forward_hook(post))
-        with _preserved_state(model, example_inputs), tracker:
-            out = model(*example_inputs)
+        with _preserved_state(model, example_inputs) as hooks:
+            for name, module in leaves.items():
+                pre, post = make_leaf_hooks(name, module)
+                hooks.pre(module, pre, with_kwargs=True)
+                hooks.post(module, post)
+            leaf_ids = set(name_of)
+            for name, module in model.named_modules():
+                if name and id(module) not in leaf_ids and not _inside_leaf(name, leaves):
+                    pre, post = make_scope_hooks(name)
+                    hooks.pre(module, pre)
+                    hooks.post(module, post)
+            with tracker:
+                out = model(*example_inputs)
         b.add_node("output", "Output", shape=_shape(out))
         for s in tracker.tensor_sources(out):
             b.add_edges(s, "output")
     finally:
-        for h in handles:
-            h.remove()
         tracker.prov.clear()
     return b.to_json()
 

@@ -87,6 +87,15 @@ KEY_PROBABILITIES = "probabilities"
 INPUT_KEYS = (KEY_LABELS, KEY_SAMPLE_IDS, KEY_PREDICTIONS, KEY_PROBABILITIES)
 # Optional float32[C] weight norms of a layer blob, beside its summary arrays.
 KEY_FILTER_NORM = "filter_norm"
+# Optional float32[C] gradient signals of a layer blob (``importance=True``):
+# first-order Taylor importance mean_n |sum_hw a * dL/da|, and the RMS over
+# inputs of the per-input gradient norm ||dL/da||_hw.
+KEY_TAYLOR = "taylor"
+KEY_GRAD_NORM = "grad_norm"
+# Optional float32[C_out, C_in] filter weights of a layer blob, summed over
+# the kernel: sum |w| and sum w (see `summaries.filter_weights`).
+KEY_WEIGHT_ABS = "weight_abs"
+KEY_WEIGHT_SUM = "weight_sum"
 # Arrays of a maps blob: uint8[M, C, h, w] maps of the inputs `indices` (int64[M]),
 # quantized over the float32 scalar range [lo, hi].
 KEY_MAPS = "maps"

@@ -28,140 +28,58 @@ lost at `flush`, `close`, the next step or interpreter exit. A step smaller
 than the current one
 raises ``ValueError``: TensorBoard treats out-of-order steps of a tag as a
 restart and would purge the newer data.
+
+The module is over 400 lines because of the public docstrings (about 120
+lines); the parts live in `writer_inputs` (steps, batches, labels, ids),
+`step_accumulator` (merging the calls of a step, the maps budget),
+`records` (step -> summaries) and `fast_crc` (native record checksums).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import time
 import warnings
 import weakref
 from collections.abc import Sequence
 
-import numpy as np
 import torch
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import event_pb2
 from torch import nn
 
-from tensorboard_plugin_channelexplorer import __version__, metadata
-from tensorboard_plugin_channelexplorer.capture import (
-    Discovery,
-    LayerEntry,
-    discover_layers,
-    model_device,
-    run_capture,
-    select_layers,
-)
-from tensorboard_plugin_channelexplorer.encoding import encode_npz, json_tensor_proto, string_tensor_proto
+from tensorboard_plugin_channelexplorer.capture import Discovery, discover_layers, model_device, run_capture, select_layers
+from tensorboard_plugin_channelexplorer.fast_crc import use_native_crc
 from tensorboard_plugin_channelexplorer.images import (
     DEFAULT_MAP_SIDE,
     DEFAULT_MAPS_BUDGET_BYTES,
     DEFAULT_THUMBNAIL_SIDE,
-    choose_map_sizes,
-    quantize_maps,
     thumbnails_png,
 )
 from tensorboard_plugin_channelexplorer.metadata import SUMMARY_FUNCTIONS
-from tensorboard_plugin_channelexplorer.summaries import filter_norms
+from tensorboard_plugin_channelexplorer.records import step_summaries
+from tensorboard_plugin_channelexplorer.step_accumulator import StepData
+from tensorboard_plugin_channelexplorer.writer_inputs import (
+    LabelResolver,
+    as_step,
+    find_logits,
+    resolve_ids,
+    unpack_loader_batch,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["ChannelExplorerWriter"]
 
 
-_FAST_CRC_INSTALLED = False
-
-
-def _install_fast_crc() -> bool:
-    """Uses the C CRC32C of ``google-crc32c`` (when installed) for event records.
-
-    TensorBoard's record writer (used by torch's SummaryWriter) computes the
-    record checksums in pure Python, about 0.4 s per MiB: for the megabytes
-    of a ChannelExplorer step that is most of the write time, spent holding
-    the GIL. The replacement returns the same masked CRC32C, so the files are
-    byte-identical; it is installed once per process, only if the C
-    implementation is available.
-    """
-    global _FAST_CRC_INSTALLED
-    if _FAST_CRC_INSTALLED:
-        return True
+@contextlib.contextmanager
+def _timed(timings: dict, key: str):
+    t0 = time.perf_counter()
     try:
-        import google_crc32c
-        from tensorboard.summary.writer import record_writer
-    except ImportError:
-        return False
-    if getattr(google_crc32c, "implementation", "") != "c":
-        return False
-    value = google_crc32c.value
-
-    def masked_crc32c(data):
-        x = value(bytes(data))
-        return (((x >> 15) | (x << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-    record_writer.masked_crc32c = masked_crc32c
-    _FAST_CRC_INSTALLED = True
-    return True
-
-
-class _StepData:
-    """Everything accumulated for one step."""
-
-    def __init__(self, step: int):
-        self.step = step
-        self.n = 0
-        self.labels: list[np.ndarray] = []
-        self.sample_ids: list[np.ndarray] = []
-        self.user_ids: bool | None = None
-        self.predictions: list[np.ndarray] | None = []
-        self.probabilities: list[np.ndarray] = []
-        self.thumbnails: list[bytes] | None = []
-        self.entries: list[LayerEntry] | None = None
-        self.signature = None
-        self.stages: dict[str, list[str]] = {}
-        self.shapes: dict[str, tuple] = {}
-        self.summaries: dict[str, dict[str, list[np.ndarray]]] = {}
-        self.filter_norms: dict[str, np.ndarray] = {}
-        self.map_sizes: dict[str, tuple[int, int]] | None = None
-        self.map_bytes_per_input = 0
-        self.map_bytes_used = 0
-        self.maps: dict[str, list[np.ndarray]] = {}
-        self.map_indices: list[np.ndarray] = []
-        self.map_range: dict[str, list[float]] = {}
-        self.maps_enabled = True
-        self.dirty = False
-
-
-def _as_int_step(step) -> int:
-    if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, np.integer)):
-        raise ValueError(f"step must be an int >= 0, got {step!r}")
-    if step < 0:
-        raise ValueError(f"step must be an int >= 0, got {step}")
-    return int(step)
-
-
-def _to_list(values, what: str):
-    """Tensor / ndarray / sequence -> 1-D numpy array (ints or str)."""
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    if isinstance(values, np.ndarray):
-        if values.ndim != 1:
-            raise ValueError(f"{what} must be 1-D, got shape {values.shape}")
-        return values
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise ValueError(f"{what} must be a 1-D tensor, array or list, got {type(values).__name__}")
-    return list(values)
-
-
-def _find_logits(output) -> torch.Tensor | None:
-    """First 2-D tensor of a model output (tensor, tuple/list, dict)."""
-    if isinstance(output, torch.Tensor):
-        return output if output.ndim == 2 else None
-    items = output.values() if isinstance(output, dict) else output if isinstance(output, (tuple, list)) else ()
-    for v in items:
-        if isinstance(v, torch.Tensor) and v.ndim == 2:
-            return v
-    return None
+        yield
+    finally:
+        timings[key] = time.perf_counter() - t0
 
 
 class ChannelExplorerWriter:
@@ -221,7 +139,6 @@ class ChannelExplorerWriter:
         for name, v in (("maps_budget_bytes", maps_budget_bytes), ("map_side", map_side), ("thumbnail_side", thumbnail_side)):
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "maps_budget_bytes" else 1):
                 raise ValueError(f"{name} must be a {'non-negative' if name == 'maps_budget_bytes' else 'positive'} int, got {v!r}")
-        _install_fast_crc()
         if isinstance(log_dir, SummaryWriter):
             if writer_kwargs:
                 raise ValueError(f"writer_kwargs {sorted(writer_kwargs)} given with an existing SummaryWriter")
@@ -242,8 +159,7 @@ class ChannelExplorerWriter:
         self._discoveries: dict[int, tuple[weakref.ref, Discovery]] = {}
         self._graph: dict | None = None
         self._graph_done = False
-        self._string_classes: list[str] = []
-        self._class_names: list[str] | None = None
+        self._labels = LabelResolver()
         self._closed = False
         self._exit_hook = _exit_hook(weakref.ref(self))
         atexit.register(self._exit_hook)
@@ -316,145 +232,37 @@ class ChannelExplorerWriter:
                 step, or a layer selection / stage that differs from earlier
                 calls of the same step.
         """
-        if self._closed:
-            raise ValueError("this ChannelExplorerWriter is closed")
-        timings = {}
-        step = _as_int_step(step)
-        if not isinstance(model, nn.Module):
-            raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if not isinstance(images, torch.Tensor) or images.ndim != 4:
-            raise ValueError(
-                f"images must be a 4-D tensor [N, C, H, W], got {tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
-            )
-        n = int(images.shape[0])
-        if n == 0:
-            raise ValueError("images has 0 inputs")
-        if stage not in ("pre", "post", "both"):
-            raise ValueError(f"stage must be 'pre', 'post' or 'both', got {stage!r}")
-        label_ids, names = self._resolve_labels(labels, n, class_names)
-        ids = self._resolve_ids(sample_ids, n)
-        if self._current is not None and step < self._current.step:
-            raise ValueError(
-                f"step {step} is smaller than the current step {self._current.step}; steps must not "
-                "decrease (TensorBoard would discard the newer data); use a new log_dir for a new run"
-            )
-
-        dev = model_device(model, images.device)
-        t0 = time.perf_counter()
-        disc = self._discovery(model, images.to(dev)[:2])
-        entries = select_layers(disc, model, layers)
-        if not entries:
-            # Only the inputs get logged; say why instead of writing an empty graph silently.
-            warnings.warn(
-                f"{type(model).__name__} has no layer with a 4-D [N, C, H, W] output in the default "
-                "set (conv chains, pooling, upsampling, normalization); only inputs are logged. "
-                "Pass layers=... to choose layers explicitly.",
-                stacklevel=2,
-            )
-        timings["discover"] = time.perf_counter() - t0
-
-        if self._current is not None and step > self._current.step:
-            self._write_current()
-            self._current = None
-        cur = self._current or _StepData(step)
-        signature = (tuple(e.name for e in entries), stage)
-        if cur.signature is not None and cur.signature != signature:
-            raise ValueError(
-                f"layers/stage differ from the earlier calls of step {step}: "
-                f"{list(cur.signature[0])} ({cur.signature[1]}) vs {list(signature[0])} ({stage})"
-            )
-        if cur.user_ids is not None and cur.user_ids != (ids is not None):
-            raise ValueError(f"sample_ids must be given in every call of step {step} or in none")
-
-        # Map sizes are fixed by the first call of a step; later calls fill
-        # the rest of the byte budget.
-        map_sizes = None
-        map_count = 0
-        if maps and cur.maps_enabled and self.maps_budget_bytes > 0:
-            if cur.map_sizes is None:
-                expect = max(n, _expected_inputs or 0)
-                cur.map_sizes, _ = choose_map_sizes(
-                    {e.name: e.shape for e in entries}, expect, self.maps_budget_bytes, self.map_side
-                )
-                cur.map_bytes_per_input = sum(entries_shape[0] * h * w for entries_shape, (h, w) in
-                                              ((e.shape, cur.map_sizes[e.name]) for e in entries))  # fmt: skip
-            per = max(1, cur.map_bytes_per_input)
-            map_count = int(min(n, max(0, self.maps_budget_bytes - cur.map_bytes_used) // per))
-            map_sizes = cur.map_sizes if map_count > 0 else None
-        elif not maps:
-            cur.maps_enabled = False
-
-        t0 = time.perf_counter()
-        result = run_capture(
-            model,
-            images.to(dev),
-            entries,
-            stage=stage,
-            functions=self.functions,
-            map_sizes=map_sizes,
-            map_count=map_count,
-            eval_mode=self.eval_mode,
-        )
-        timings["capture"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        thumbs = thumbnails_png(images, self.thumbnail_side) if thumbnails and cur.thumbnails is not None else None
-        timings["thumbnails"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        if not self._graph_done:
-            self._graph_done = True
-            self._graph = self._extract_graph(model, images.to(dev)[:1], entries, disc)
-        timings["graph"] = time.perf_counter() - t0
-
-        # Accumulate (nothing above touched the step state, so a failing
-        # forward leaves it unchanged).
-        cur.signature = signature
-        if cur.entries is None:
-            cur.entries = list(entries)
-        cur.user_ids = ids is not None
-        if ids is None:
-            ids = np.arange(cur.n, cur.n + n, dtype=np.int64)
-        cur.labels.append(label_ids)
-        cur.sample_ids.append(ids)
-        logits = _find_logits(result.output)
-        n_classes = len(names) if names is not None else int(label_ids.max()) + 1
-        if predictions and cur.predictions is not None and logits is not None and logits.shape[0] == n and logits.shape[1] >= max(2, n_classes):
-            probs = torch.softmax(logits.detach().float(), dim=1)
-            p, k = probs.max(dim=1)
-            cur.predictions.append(k.cpu().numpy().astype(np.int64))
-            cur.probabilities.append(p.cpu().numpy().astype(np.float32))
-        else:
-            cur.predictions = None
-        if thumbs is None:
-            cur.thumbnails = None
-        elif cur.thumbnails is not None:
-            cur.thumbnails.extend(thumbs)
-        if map_sizes is not None:
-            cur.map_indices.append(np.arange(cur.n, cur.n + map_count, dtype=np.int64))
-            cur.map_bytes_used += map_count * cur.map_bytes_per_input
-        modules = dict(model.named_modules())
-        for e in entries:
-            if e.name not in result.summaries:
-                continue
-            cur.stages.setdefault(e.name, result.stages.get(e.name, ["pre"]))
-            cur.shapes.setdefault(e.name, result.shapes.get(e.name, e.shape))
-            store = cur.summaries.setdefault(e.name, {})
-            for key, v in result.summaries[e.name].items():
-                store.setdefault(key, []).append(v.numpy())
-            if e.weight_module is not None and e.weight_module in modules:
-                fn = filter_norms(modules[e.weight_module])
-                if fn is not None and fn.numel() == cur.shapes[e.name][0]:
-                    cur.filter_norms[e.name] = fn.detach().to("cpu", torch.float32).numpy()
-            if map_sizes is not None and e.name in result.maps:
-                m, lo, hi = result.maps[e.name]
-                cur.maps.setdefault(e.name, []).append(m.numpy())
-                rng = cur.map_range.setdefault(e.name, [lo, hi])
-                rng[0], rng[1] = min(rng[0], lo), max(rng[1], hi)
+        timings: dict[str, float] = {}
+        step, n = self._check_call(model, images, step, stage)
+        label_ids, names = self._labels.resolve(labels, n, class_names, self._current.labels if self._current else ())
+        ids = resolve_ids(sample_ids, n)
+        self._check_step_order(step)
+        x = images.to(model_device(model, images.device))
+        with _timed(timings, "discover"):
+            disc = self._discovery(model, x[:2])
+            entries = self._select(disc, model, layers)
+        cur = self._step_data(step)
+        signature = cur.check_call(entries, stage, ids is not None)
+        map_sizes, map_count = cur.plan_maps(entries, n, _expected_inputs or 0, self.maps_budget_bytes, self.map_side, maps)
+        with _timed(timings, "capture"):
+            result = run_capture(
+                model, x, entries, stage=stage, functions=self.functions,
+                map_sizes=map_sizes, map_count=map_count, eval_mode=self.eval_mode,
+            )  # fmt: skip
+        with _timed(timings, "thumbnails"):
+            thumbs = thumbnails_png(images, self.thumbnail_side) if thumbnails and cur.thumbnails is not None else None
+        with _timed(timings, "graph"):
+            if not self._graph_done:
+                self._graph_done = True
+                self._graph = self._extract_graph(model, x[:1], disc)
+        # Nothing above touched the step state, so a failing forward leaves it unchanged.
+        cur.add_call(
+            model=model, entries=entries, signature=signature, result=result, label_ids=label_ids, ids=ids,
+            logits=find_logits(result.output), n_classes=len(names) if names is not None else int(label_ids.max()) + 1,
+            predictions=predictions, thumbs=thumbs, map_sizes=map_sizes, map_count=map_count,
+        )  # fmt: skip
         if names is not None:
-            self._class_names = list(names)
-        cur.n += n
-        cur.dirty = True
+            self._labels.class_names = list(names)
         self._current = cur
         self.timings = timings
         if write:
@@ -503,7 +311,7 @@ class ChannelExplorerWriter:
         done = 0
         with tqdm(total=total, disable=not progress, unit="input", desc=f"channelexplorer step {step}") as bar:
             for batch in loader:
-                x, y, ids = _unpack_batch(batch)
+                x, y, ids = unpack_loader_batch(batch)
                 if max_inputs is not None:
                     keep = max_inputs - done
                     if keep <= 0:
@@ -550,6 +358,37 @@ class ChannelExplorerWriter:
 
     # ------------------------------------------------------------- internals
 
+    def _check_call(self, model, images, step, stage) -> tuple[int, int]:
+        if self._closed:
+            raise ValueError("this ChannelExplorerWriter is closed")
+        step = as_step(step)
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(images, torch.Tensor) or images.ndim != 4:
+            raise ValueError(
+                f"images must be a 4-D tensor [N, C, H, W], got {tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+            )
+        n = int(images.shape[0])
+        if n == 0:
+            raise ValueError("images has 0 inputs")
+        if stage not in ("pre", "post", "both"):
+            raise ValueError(f"stage must be 'pre', 'post' or 'both', got {stage!r}")
+        return step, n
+
+    def _check_step_order(self, step: int) -> None:
+        if self._current is not None and step < self._current.step:
+            raise ValueError(
+                f"step {step} is smaller than the current step {self._current.step}; steps must not "
+                "decrease (TensorBoard would discard the newer data); use a new log_dir for a new run"
+            )
+
+    def _step_data(self, step: int) -> StepData:
+        """The step's accumulator; a newer step first writes the current one."""
+        if self._current is not None and step > self._current.step:
+            self._write_current()
+            self._current = None
+        return self._current or StepData(step)
+
     def _discovery(self, model: nn.Module, example: torch.Tensor) -> Discovery:
         key = id(model)
         hit = self._discoveries.get(key)
@@ -559,67 +398,20 @@ class ChannelExplorerWriter:
         self._discoveries[key] = (weakref.ref(model), disc)
         return disc
 
-    def _resolve_labels(self, labels, n: int, class_names):
-        if class_names is not None:
-            if isinstance(class_names, str) or not isinstance(class_names, Sequence) and not isinstance(class_names, np.ndarray):
-                raise ValueError(f"class_names must be a list of strings, got {type(class_names).__name__}")
-            class_names = [str(c) for c in class_names]
-            if len(set(class_names)) != len(class_names):
-                raise ValueError("class_names contains duplicates")
-        if labels is None:
-            ids = np.zeros(n, dtype=np.int64)
-            names = class_names or self._class_names or ["all"]
-            return ids, names
-        values = _to_list(labels, "labels")
-        if len(values) != n:
-            raise ValueError(f"labels has {len(values)} entries but images has {n} inputs")
-        arr = np.asarray(values) if not isinstance(values, np.ndarray) else values
-        if arr.dtype.kind in "US" or (arr.dtype == object and all(isinstance(v, str) for v in values)):
-            strs = [str(v) for v in values]
-            if class_names is not None:
-                index = {c: i for i, c in enumerate(class_names)}
-                missing = sorted(set(strs) - set(index))
-                if missing:
-                    raise ValueError(f"labels {missing[:5]} are not in class_names")
-                return np.array([index[s] for s in strs], dtype=np.int64), class_names
-            for s in strs:
-                if s not in self._string_classes:
-                    self._string_classes.append(s)
-            index = {c: i for i, c in enumerate(self._string_classes)}
-            return np.array([index[s] for s in strs], dtype=np.int64), list(self._string_classes)
-        if arr.dtype.kind == "b" or (arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(np.mod(arr, 1) == 0))):
-            raise ValueError(f"labels must be integer class ids or strings, got dtype {arr.dtype}")
-        ids = arr.astype(np.int64)
-        if ids.size and ids.min() < 0:
-            raise ValueError(f"labels must be >= 0, got {int(ids.min())}")
-        names = class_names or self._class_names
-        if names is not None and int(ids.max()) >= len(names):
-            if class_names is None:
-                names = None  # earlier defaults no longer cover the labels: rebuild them
-            else:
-                raise ValueError(
-                    f"class_names has {len(names)} names but labels go up to {int(ids.max())}"
-                )
-        if names is None:
-            prev = self._current.labels if self._current is not None else []
-            top = max([int(ids.max())] + [int(a.max()) for a in prev if a.size])
-            names = [str(i) for i in range(top + 1)]
-        return ids, names
+    @staticmethod
+    def _select(disc: Discovery, model: nn.Module, layers):
+        entries = select_layers(disc, model, layers)
+        if not entries:
+            # Only the inputs get logged; say why instead of writing an empty graph silently.
+            warnings.warn(
+                f"{type(model).__name__} has no layer with a 4-D [N, C, H, W] output in the default "
+                "set (conv chains, pooling, upsampling, normalization); only inputs are logged. "
+                "Pass layers=... to choose layers explicitly.",
+                stacklevel=3,
+            )
+        return entries
 
-    def _resolve_ids(self, sample_ids, n: int):
-        if sample_ids is None:
-            return None
-        values = _to_list(sample_ids, "sample_ids")
-        if len(values) != n:
-            raise ValueError(f"sample_ids has {len(values)} entries but images has {n} inputs")
-        arr = np.asarray(values)
-        if arr.dtype.kind in "iu":
-            return arr.astype(np.int64)
-        if arr.dtype.kind in "US" or arr.dtype == object:
-            return np.array([str(v) for v in values], dtype=str)
-        raise ValueError(f"sample_ids must be ints or strings, got dtype {arr.dtype}")
-
-    def _extract_graph(self, model, example, entries, disc):
+    def _extract_graph(self, model, example, disc):
         try:
             from tensorboard_plugin_channelexplorer import graph as graph_mod
 
@@ -635,134 +427,28 @@ class ChannelExplorerWriter:
             return None
         return graph
 
-    def _graph_for(self, cur: _StepData) -> dict | None:
-        if self._graph is None:
-            return None
-        # "logged" marks the node named like a layer (the first module of a
-        # chain); every module of a logged chain also gets "layer": the name
-        # to request (e.g. the BN of conv -> BN -> ReLU points to the conv).
-        owner = {}
-        for e in cur.entries or []:
-            if e.name in cur.summaries:
-                for member in [e.module] + list(e.members):
-                    owner.setdefault(member, e)
-        graph = dict(self._graph)
-        nodes = []
-        for node in graph.get("nodes", []):
-            node = dict(node)
-            e = owner.get(node.get("id"))
-            if e is not None:
-                node["layer"] = e.name
-                if node.get("id") == e.module:
-                    node["logged"] = True
-                    if not node.get("shape"):
-                        node["shape"] = list(cur.shapes.get(e.name, e.shape))
-            nodes.append(node)
-        graph["nodes"] = nodes
-        return graph
-
     def _write_current(self):
         cur = self._current
         if cur is None or not cur.dirty:
             return
         t0 = time.perf_counter()
         walltime = time.time()
-        step = cur.step
-        if self.mark_rewrites and (not self._steps_written or step in self._steps_written):
+        file_writer = self._sw._get_file_writer()
+        use_native_crc(self._sw)
+        if self.mark_rewrites and (not self._steps_written or cur.step in self._steps_written):
             # The Python loader ignores the first START of a run and, on a
             # later one, purges every record at steps >= its step.
-            self._sw._get_file_writer().add_event(
-                event_pb2.Event(session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START)), step, walltime
-            )
-        labels = np.concatenate(cur.labels)
-        ids = np.concatenate(cur.sample_ids)
-        names = self._class_names or [str(i) for i in range(int(labels.max()) + 1)]
-        if len(names) <= int(labels.max()):
-            names = list(names) + [str(i) for i in range(len(names), int(labels.max()) + 1)]
-        inputs = {"labels": labels, "sample_ids": ids}
-        has_pred = bool(cur.predictions)
-        if has_pred:
-            inputs["predictions"] = np.concatenate(cur.predictions)
-            inputs["probabilities"] = np.concatenate(cur.probabilities)
-        self._add(metadata.INPUTS_TAG, metadata.KIND_INPUTS, string_tensor_proto([encode_npz(inputs)]), step, walltime)
-        has_thumbs = cur.thumbnails is not None and len(cur.thumbnails) == cur.n
-        if has_thumbs:
-            self._add(metadata.THUMBNAILS_TAG, metadata.KIND_THUMBNAILS, string_tensor_proto(cur.thumbnails), step, walltime)
-        layer_rows = []
-        map_idx = np.concatenate(cur.map_indices) if cur.map_indices else np.zeros(0, dtype=np.int64)
-        for e in cur.entries or []:
-            if e.name not in cur.summaries:
-                continue
-            arrays = {k: np.concatenate(v).astype(np.float32, copy=False) for k, v in cur.summaries[e.name].items()}
-            if arrays[next(iter(arrays))].shape[0] != cur.n:
-                continue  # the layer did not run in every call of the step
-            if e.name in cur.filter_norms:
-                arrays["filter_norm"] = cur.filter_norms[e.name]
-            self._add(metadata.layer_tag(e.name), metadata.KIND_LAYER, string_tensor_proto([encode_npz(arrays)]), step, walltime, layer=e.name)
-            has_maps = False
-            if e.name in cur.maps and cur.maps_enabled:
-                q_list = cur.maps[e.name]
-                lo, hi = cur.map_range[e.name]
-                maps = np.concatenate(q_list) if len(q_list) > 1 else q_list[0]
-                if maps.shape[0] == map_idx.shape[0]:
-                    blob = encode_npz(
-                        {
-                            "maps": quantize_maps(maps, lo, hi),
-                            "indices": map_idx,
-                            "lo": np.float32(lo),
-                            "hi": np.float32(hi),
-                        },
-                        compress=True,
-                    )
-                    self._add(metadata.maps_tag(e.name), metadata.KIND_MAPS, string_tensor_proto([blob]), step, walltime, layer=e.name)
-                    has_maps = True
-            shape = [int(s) for s in cur.shapes.get(e.name, e.shape)]
-            layer_rows.append(
-                {
-                    "name": e.name,
-                    "type": e.type,
-                    "shape": shape,
-                    "channels": shape[0],
-                    "stages": list(cur.stages.get(e.name, ["pre"])),
-                    "functions": list(self.functions),
-                    "has_maps": has_maps,
-                    "has_filter_norm": e.name in cur.filter_norms,
-                }
-            )
-        graph = self._graph_for(cur)
-        if graph is not None:
-            self._add(metadata.GRAPH_TAG, metadata.KIND_GRAPH, json_tensor_proto(graph), step, walltime)
-        self._steps_written.add(step)
-        manifest = {
-            "version": metadata.PROTO_VERSION,
-            "n_inputs": int(cur.n),
-            "class_names": list(names),
-            "layers": layer_rows,
-            "has_predictions": has_pred,
-            "has_thumbnails": has_thumbs,
-            "steps_written": len(self._steps_written),
-            "writer": {"package_version": __version__, "torch": torch.__version__.split("+")[0]},
-        }
-        self._add(metadata.MANIFEST_TAG, metadata.KIND_MANIFEST, json_tensor_proto(manifest), step, walltime)
+            start = event_pb2.Event(session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START))
+            file_writer.add_event(start, cur.step, walltime)
+        self._steps_written.add(cur.step)
+        records = step_summaries(
+            cur, class_names=self._labels.class_names, functions=self.functions, graph=self._graph,
+            steps_written=len(self._steps_written),
+        )  # fmt: skip
+        for record in records:
+            file_writer.add_summary(record, cur.step, walltime)
         cur.dirty = False
         self.timings["write"] = time.perf_counter() - t0
-
-    def _add(self, tag, kind, tensor, step, walltime, layer=None):
-        summary = summary_pb2.Summary(
-            value=[summary_pb2.Summary.Value(tag=tag, metadata=metadata.create_summary_metadata(kind, layer), tensor=tensor)]
-        )
-        self._sw._get_file_writer().add_summary(summary, step, walltime)
-
-
-def _unpack_batch(batch):
-    if isinstance(batch, torch.Tensor):
-        return batch, None, None
-    if isinstance(batch, (tuple, list)) and 1 <= len(batch) <= 3:
-        x = batch[0]
-        y = batch[1] if len(batch) > 1 else None
-        ids = batch[2] if len(batch) > 2 else None
-        return x, y, ids
-    raise ValueError(f"batches must be x, (x, y) or (x, y, ids); got {type(batch).__name__} of length {len(batch) if hasattr(batch, '__len__') else '?'}")
 
 
 def _exit_hook(ref):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import subprocess
+import struct
 import sys
 import textwrap
 
@@ -342,18 +343,42 @@ def test_writer_is_collectable_and_closed_writer_refuses(tmp_path):
     assert ref() is None
 
 
-def test_fast_crc_matches_tensorboard():
+def test_native_crc_matches_tensorboard_and_is_scoped(tmp_path):
     from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as slow
     from tensorboard.summary.writer import record_writer
+    from torch.utils.tensorboard import SummaryWriter
 
-    from tensorboard_plugin_channelexplorer.writer import _install_fast_crc
+    from tensorboard_plugin_channelexplorer.fast_crc import masked_crc32c, native_crc_available, use_native_crc
 
-    if not _install_fast_crc():
+    if not native_crc_available():
         pytest.skip("google-crc32c (C implementation) is not installed")
     rng = np.random.default_rng(0)
     for n in (0, 1, 7, 1000):
         data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
-        assert record_writer.masked_crc32c(data) == slow(data)
+        assert masked_crc32c(data) == slow(data)
+    # Same records as TensorBoard's own writer (the first one, the file
+    # version event, holds the wall time of the file's creation).
+    records = []
+    for name, native in (("slow", False), ("fast", True)):
+        sw = SummaryWriter(str(tmp_path / name))
+        if native:
+            assert use_native_crc(sw)
+        for i in range(3):
+            sw.add_text("t", "payload" * (i + 1), i, walltime=1.0)
+        sw.close()
+        (path,) = (tmp_path / name).iterdir()
+        data, out = path.read_bytes(), []
+        while data:
+            (length,) = struct.unpack("<Q", data[:8])
+            out.append(data[: 16 + length])
+            data = data[16 + length :]
+        records.append(out)
+    assert len(records[1]) == 4 and records[0][1:] == records[1][1:]
+    for rec in records[1]:
+        assert struct.unpack("<I", rec[8:12])[0] == slow(rec[:8])
+        assert struct.unpack("<I", rec[-4:])[0] == slow(rec[12:-4])
+    assert record_writer.masked_crc32c is slow
+    assert record_writer.RecordWriter.write.__module__ == record_writer.__name__
 
 
 def test_predictions_can_be_turned_off(tmp_path):
