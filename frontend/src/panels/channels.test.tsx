@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { renderToStaticMarkup } from "react-dom/server";
 import { SuspectList } from "./SuspectList";
+import { SuspectsByClass } from "./SuspectsByClass";
 import { ChannelClustersPanel } from "./ChannelClustersPanel";
 import { ChannelCard } from "./ChannelCard";
 import { ChannelEmbeddingPanel } from "./ChannelEmbeddingPanel";
@@ -52,6 +53,27 @@ describe("SuspectList", () => {
     const html = renderToStaticMarkup(<SuspectList suspects={[]} classNames={names} />);
     expect(html).toContain("No suspect labels.");
     expect(html).toContain('data-count="0"');
+  });
+});
+
+describe("SuspectsByClass", () => {
+  const suspects = [
+    { index: 10, score: 0.7, given: 2, likely: 0 },
+    { index: 4, score: 0.95, given: 1, likely: 0 },
+    { index: 8, score: 0.6, given: 2, likely: 1 },
+    { index: 2, score: 0.9, given: 2, likely: 1 },
+  ];
+  it("groups suspects under their given class, most suspect first", () => {
+    const html = renderToStaticMarkup(<SuspectsByClass suspects={suspects} classNames={names} perClass={2} />);
+    expect(html).toContain('data-classes="2"');
+    expect(attrs(html, "data-class")).toEqual(["1", "2"]);
+    expect(attrs(html, "data-index")).toEqual(["4", "2", "10"]); // class 2 keeps its top 2 of 3
+    expect(html).toContain("+1");
+    expect(html).toContain(`Select the 1 suspect inputs labelled ${ESCAPED}`);
+    expect(html).not.toContain(EVIL);
+  });
+  it("says when a layer has none", () => {
+    expect(renderToStaticMarkup(<SuspectsByClass suspects={[]} classNames={names} />)).toContain("No suspect labels");
   });
 });
 
