@@ -2,14 +2,17 @@
 
 Arrays travel as ``.npz`` bytes (numpy's own format, loaded with
 ``allow_pickle=False``), JSON travels as a scalar string tensor, and blob
-sequences as rank-1 string tensors. Only numpy and TensorBoard's protobuf
-classes are imported here.
+sequences as rank-1 string tensors. HTTP responses are JSON text built by
+`dumps` (numpy values converted, non-finite floats as null, pre-serialized
+parts embedded as `RawJSON`). Only numpy and TensorBoard's protobuf classes
+are imported here.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 
 import numpy as np
@@ -71,7 +74,7 @@ def decode_npz(data: bytes) -> dict[str, np.ndarray]:
             # np.load also accepts a bare .npy; a blob must be an archive.
             raise CorruptDataError(f"unreadable array blob: not an .npz archive ({type(loaded).__name__})")
         with loaded as npz:
-            return {name: npz[name] for name in npz.files}
+            arrays = {name: npz[name] for name in npz.files}
     except CorruptDataError:
         raise
     except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy raise many types for damaged bytes
@@ -79,6 +82,11 @@ def decode_npz(data: bytes) -> dict[str, np.ndarray]:
         # (compression method), RuntimeError (encryption flag), EOFError and
         # ValueError or tokenize errors (.npy header); none of them is a bug here.
         raise CorruptDataError(f"unreadable array blob: {type(exc).__name__}: {exc}") from exc
+    for name, value in arrays.items():
+        # NpzFile hands back the raw bytes of a member whose .npy magic is damaged.
+        if not isinstance(value, np.ndarray):
+            raise CorruptDataError(f"unreadable array blob: member {name!r} is not an .npy array")
+    return arrays
 
 
 def string_tensor_proto(values: list[bytes] | bytes) -> tensor_pb2.TensorProto:
@@ -116,3 +124,61 @@ def decode_json_value(value) -> object:
         return json.loads(bytes(value).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
         raise CorruptDataError(f"unreadable JSON tensor: {exc}") from exc
+
+
+# ------------------------------------------------------------ JSON responses
+def jsonable(obj):
+    """Converts numpy values to JSON types; non-finite floats become None."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "f":
+            obj = obj.astype(np.float64)
+            out = obj.tolist()
+            return jsonable(out) if not np.isfinite(obj).all() else out
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, bytes):
+        return obj.decode("utf-8", "replace")
+    return obj
+
+
+def json_matrix(mat: np.ndarray, digits: int = 7) -> str:
+    """JSON text of a 2-D float array, `digits` significant digits, non-finite -> null.
+
+    Much smaller and faster than ``json.dumps(mat.tolist())`` for float32
+    matrices (``0.1`` instead of ``0.10000000149011612``).
+    """
+    mat = np.asarray(mat)
+    if mat.ndim != 2:
+        raise ValueError(f"mat must be 2-D, got shape {mat.shape}")
+    text = np.char.mod(f"%.{digits}g", np.where(np.isfinite(mat), mat, 0.0))
+    if not np.isfinite(mat).all():
+        text = np.where(np.isfinite(mat), text, "null")
+    return "[" + ",".join("[" + ",".join(row) + "]" for row in text) + "]"
+
+
+class RawJSON:
+    """Pre-serialized JSON text, embedded as is by `dumps` (as a value or as the whole body).
+
+    Attributes:
+        text: the JSON text.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def dumps(obj) -> str:
+    """Compact JSON text of `obj` (see `jsonable`), with `RawJSON` values of a dict embedded verbatim."""
+    if isinstance(obj, RawJSON):
+        return obj.text
+    if isinstance(obj, dict) and any(isinstance(v, RawJSON) for v in obj.values()):
+        parts = [json.dumps(str(k)) + ":" + (v.text if isinstance(v, RawJSON) else dumps(v)) for k, v in obj.items()]
+        return "{" + ",".join(parts) + "}"
+    return json.dumps(jsonable(obj), separators=(",", ":"), allow_nan=False)

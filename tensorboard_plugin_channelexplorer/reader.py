@@ -11,13 +11,19 @@ Rules it applies to whatever the loader kept:
 * a tag whose plugin content is newer than `metadata.PROTO_VERSION` (or
   unreadable) is skipped, with one warning per (experiment, run, tag);
 * ``.npz`` blobs are decoded with ``allow_pickle=False``; unreadable or
-  ill-shaped blobs raise `encoding.CorruptDataError`, never crash;
+  ill-shaped blobs raise `errors.CorruptDataError`, never crash;
+* the manifest is parsed once per record into a `metadata.Manifest`
+  (`Reader.typed_manifest`); `Reader.manifest` returns its JSON as stored;
 * downsampling by the loader is reported (`Reader.run_info`).
 
 A `Reader` is cheap and meant to live for one request; pass a shared
 `cache.LRUCache` so decoded blobs and indexes survive across requests. Cache
 keys include each record's wall time, so a rewritten step is never served
-stale.
+stale; `Reader.cache_key` builds such keys for values computed from the data.
+
+Errors are those of `errors`: `InvalidArgumentError` (400) for unknown runs,
+steps, layers or summaries, `NotFoundError` (404) for absent data and
+`CorruptDataError` (404) for data that cannot be decoded.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from tensorboard.data import provider
 
 from tensorboard_plugin_channelexplorer import encoding, metadata
 from tensorboard_plugin_channelexplorer.cache import LRUCache
-from tensorboard_plugin_channelexplorer.encoding import CorruptDataError
+from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
 
 logger = logging.getLogger(__name__)
 
@@ -44,31 +50,11 @@ DOWNSAMPLE_ALL = 1_000_000_000
 _WARNED: set = set()
 _WARNED_LOCK = threading.Lock()
 
-__all__ = ["Reader", "ReaderError", "DataNotFoundError", "CorruptDataError", "DOWNSAMPLE_ALL"]
+__all__ = ["Reader", "DOWNSAMPLE_ALL"]
 
-
-class ReaderError(ValueError):
-    """A request names something that does not exist (HTTP 400).
-
-    Attributes:
-        parameter: the request parameter at fault (``run``, ``step``, ...).
-    """
-
-    def __init__(self, message: str, parameter: str | None = None):
-        super().__init__(message)
-        self.parameter = parameter
-
-
-class DataNotFoundError(LookupError):
-    """A valid request whose data is absent, e.g. dropped by sampling (HTTP 404).
-
-    Attributes:
-        parameter: the request parameter most related to the absence.
-    """
-
-    def __init__(self, message: str, parameter: str | None = None):
-        super().__init__(message)
-        self.parameter = parameter
+# Former names of the error classes, kept for code written against them.
+ReaderError = InvalidArgumentError
+DataNotFoundError = NotFoundError
 
 
 class Reader:
@@ -113,9 +99,9 @@ class Reader:
         try:
             return fn(self._ctx, experiment_id=self._eid, plugin_name=metadata.PLUGIN_NAME, **kwargs)
         except tb_errors.NotFoundError as exc:
-            raise DataNotFoundError(f"{what}: {exc}") from exc
+            raise NotFoundError(f"{what}: {exc}") from exc
         except tb_errors.PublicError as exc:
-            raise ReaderError(f"{what}: {exc}") from exc
+            raise InvalidArgumentError(f"{what}: {exc}") from exc
 
     def _listed(self, key: tuple, load):
         """Result of a list call: memoized per reader, and for `list_ttl` seconds in the cache."""
@@ -233,7 +219,7 @@ class Reader:
     def _datum(self, run: str, step: int, tag: str, what: str, parameter: str | None):
         datum = self._find_datum(run, step, tag)
         if datum is None:
-            raise DataNotFoundError(
+            raise NotFoundError(
                 f"no {what} at step {step} of run {run!r} (not logged, or dropped by TensorBoard's "
                 f"sampling; start TensorBoard with --samples_per_plugin {metadata.PLUGIN_NAME}=0)",
                 parameter,
@@ -242,11 +228,11 @@ class Reader:
 
     def _read_blob(self, run: str, tag: str, step: int, datum, index: int) -> bytes:
         if index >= len(datum.values):
-            raise DataNotFoundError(f"blob {index} of {tag!r} at step {step} of run {run!r} is missing", "index")
+            raise NotFoundError(f"blob {index} of {tag!r} at step {step} of run {run!r} is missing", "index")
         try:
             return self._dp.read_blob(self._ctx, blob_key=datum.values[index].blob_key)
         except tb_errors.NotFoundError as exc:
-            raise DataNotFoundError(f"blob of {tag!r} at step {step} of run {run!r} is gone: {exc}") from exc
+            raise NotFoundError(f"blob of {tag!r} at step {step} of run {run!r} is gone: {exc}") from exc
         except tb_errors.PublicError as exc:
             raise CorruptDataError(f"cannot read blob of {tag!r} at step {step} of run {run!r}: {exc}") from exc
 
@@ -272,15 +258,15 @@ class Reader:
 
     def _check_run(self, run) -> None:
         if not isinstance(run, str) or not run:
-            raise ReaderError("parameter 'run' is required", "run")
+            raise InvalidArgumentError("parameter 'run' is required", "run")
         if metadata.MANIFEST_TAG not in self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG]).get(run, {}):
-            raise ReaderError(f"unknown run {run!r}: it has no ChannelExplorer data", "run")
+            raise InvalidArgumentError(f"unknown run {run!r}: it has no ChannelExplorer data", "run")
 
     def steps(self, run: str) -> list[int]:
         """Sorted steps of `run` that have a manifest.
 
         Raises:
-            ReaderError: unknown run.
+            InvalidArgumentError: unknown run.
         """
         self._check_run(run)
         return sorted(self._tensor_records(run, metadata.MANIFEST_TAG))
@@ -289,37 +275,49 @@ class Reader:
         """Returns `step`, or the latest step when None.
 
         Raises:
-            ReaderError: unknown run, or a step the run does not have.
+            InvalidArgumentError: unknown run, or a step the run does not have.
         """
         steps = self.steps(run)
         if not steps:
-            raise DataNotFoundError(f"run {run!r} has no readable manifest", "run")
+            raise NotFoundError(f"run {run!r} has no readable manifest", "run")
         if step is None:
             return steps[-1]
         if step not in steps:
             shown = steps if len(steps) <= 20 else steps[:10] + ["..."] + steps[-5:]
-            raise ReaderError(f"unknown step {step} for run {run!r}; available steps: {shown}", "step")
+            raise InvalidArgumentError(f"unknown step {step} for run {run!r}; available steps: {shown}", "step")
         return int(step)
 
     def manifest(self, run: str, step: int | None = None) -> dict:
-        """The manifest JSON of a step (the latest when `step` is None).
+        """The manifest JSON of a step (the latest when `step` is None), as stored.
 
         Raises:
-            ReaderError: unknown run or step.
+            InvalidArgumentError: unknown run or step.
             CorruptDataError: unreadable manifest.
         """
+        return self._manifest(run, step)[0]
+
+    def typed_manifest(self, run: str, step: int | None = None) -> metadata.Manifest:
+        """The validated `metadata.Manifest` of a step (the latest when `step` is None).
+
+        Raises:
+            InvalidArgumentError: unknown run or step.
+            CorruptDataError: unreadable manifest.
+        """
+        return self._manifest(run, step)[1]
+
+    def _manifest(self, run: str, step: int | None) -> tuple[dict, metadata.Manifest]:
+        """The manifest JSON and its typed form, decoded and validated once per record."""
         step = self.resolve_step(run, step)
         wall_time, value = self._manifest_record(run, step)
         ckey = ("manifest", self._eid, run, step, wall_time)
+        where = f"corrupt manifest at step {step} of run {run!r}"
 
         def load():
             try:
-                man = encoding.decode_json_value(value)
+                raw = encoding.decode_json_value(value)
             except CorruptDataError as exc:
-                raise CorruptDataError(f"corrupt manifest at step {step} of run {run!r}: {exc}") from exc
-            if not isinstance(man, dict) or not isinstance(man.get("layers", []), list):
-                raise CorruptDataError(f"corrupt manifest at step {step} of run {run!r}: not a manifest object")
-            return man
+                raise CorruptDataError(f"{where}: {exc}") from exc
+            return raw, metadata.Manifest.from_json(raw, where)
 
         return self._cache.get_or_compute(ckey, load)
 
@@ -327,13 +325,13 @@ class Reader:
         """The model graph JSON: the record at `step`, else the nearest earlier one, else the latest.
 
         Raises:
-            ReaderError: unknown run or step.
-            DataNotFoundError: no graph was logged.
+            InvalidArgumentError: unknown run or step.
+            NotFoundError: no graph was logged.
         """
         step = self.resolve_step(run, step)
         records = self._tensor_records(run, metadata.GRAPH_TAG)
         if not records:
-            raise DataNotFoundError(f"run {run!r} has no graph", "run")
+            raise NotFoundError(f"run {run!r} has no graph", "run")
         earlier = [s for s in records if s <= step]
         chosen = max(earlier) if earlier else max(records)
         try:
@@ -344,18 +342,18 @@ class Reader:
             raise CorruptDataError(f"corrupt graph at step {chosen} of run {run!r}: not an object")
         return graph
 
-    def layer_info(self, run: str, step: int, layer: str) -> dict:
-        """The manifest entry of `layer` at `step`.
+    def layer_info(self, run: str, step: int, layer: str) -> metadata.LayerRecord:
+        """The manifest row of `layer` at `step`.
 
         Raises:
-            ReaderError: unknown run, step or layer.
+            InvalidArgumentError: unknown run, step or layer.
         """
         if not isinstance(layer, str) or not layer:
-            raise ReaderError("parameter 'layer' is required", "layer")
-        for entry in self.manifest(run, step).get("layers", []):
-            if isinstance(entry, dict) and entry.get("name") == layer:
-                return entry
-        raise ReaderError(f"unknown layer {layer!r} in run {run!r} at step {step}", "layer")
+            raise InvalidArgumentError("parameter 'layer' is required", "layer")
+        record = self.typed_manifest(run, step).layer(layer)
+        if record is None:
+            raise InvalidArgumentError(f"unknown layer {layer!r} in run {run!r} at step {step}", "layer")
+        return record
 
     def run_info(self, run: str) -> dict:
         """Steps and downsampling report of a run.
@@ -371,8 +369,8 @@ class Reader:
         steps_written = len(steps)
         if steps:
             try:
-                written = self.manifest(run, steps[-1]).get("steps_written")
-                if isinstance(written, int) and not isinstance(written, bool):
+                written = self.typed_manifest(run, steps[-1]).steps_written
+                if written is not None:
                     steps_written = written
             except CorruptDataError:
                 pass
@@ -380,13 +378,11 @@ class Reader:
         without = []
         for step in steps:
             try:
-                man = self.manifest(run, step)
+                man = self.typed_manifest(run, step)
             except CorruptDataError:
                 without.append(step)
                 continue
-            tags = [metadata.INPUTS_TAG] + [
-                metadata.layer_tag(e["name"]) for e in man.get("layers", []) if isinstance(e, dict) and "name" in e
-            ]
+            tags = [metadata.INPUTS_TAG] + [metadata.layer_tag(name) for name in man.layer_names]
             if any(step not in index.get(t, {}) for t in tags):
                 without.append(step)
         return {
@@ -432,8 +428,8 @@ class Reader:
         """The inputs npz of a step: ``labels``, ``sample_ids``, optional ``predictions``, ``probabilities``.
 
         Raises:
-            ReaderError: unknown run or step.
-            DataNotFoundError: the inputs blob is absent.
+            InvalidArgumentError: unknown run or step.
+            NotFoundError: the inputs blob is absent.
             CorruptDataError: unreadable or ill-shaped blob.
         """
         step = self.resolve_step(run, step)
@@ -451,8 +447,8 @@ class Reader:
         """The layer npz of a step: ``pre/l2``, ..., optional ``filter_norm``.
 
         Raises:
-            ReaderError: unknown run, step or layer.
-            DataNotFoundError: the layer blob is absent at that step.
+            InvalidArgumentError: unknown run, step or layer.
+            NotFoundError: the layer blob is absent at that step.
             CorruptDataError: unreadable blob.
         """
         step = self.resolve_step(run, step)
@@ -469,7 +465,7 @@ class Reader:
         """The ``[N]`` sample ids of a step (``0..N-1`` when the writer stored none).
 
         Raises:
-            ReaderError, DataNotFoundError, CorruptDataError: as `inputs`.
+            InvalidArgumentError, NotFoundError, CorruptDataError: as `inputs`.
         """
         arrays = self.inputs(run, step)
         ids = arrays.get("sample_ids")
@@ -480,34 +476,54 @@ class Reader:
         return ids
 
     def layer_token(self, run: str, step: int, layer: str | None = None) -> float:
-        """Wall time of the record behind a layer's (or the inputs') data; use in cache keys."""
+        """Wall time of the record behind a layer's (or, with None, the inputs') data."""
         tag = metadata.INPUTS_TAG if layer is None else metadata.layer_tag(layer)
         return float(self._datum(run, step, tag, "data", "layer").wall_time)
+
+    def cache_key(self, kind: str, sources, params: tuple = ()) -> tuple:
+        """The cache key of a value computed from this experiment's data: the one way to build one.
+
+        The key holds the experiment id and the wall time of every record the
+        value depends on, so a rewritten step gets a new key instead of a
+        stale value.
+
+        Args:
+            kind: what the value is (``"view/scatter"``, ``"score"``, ...).
+            sources: ``(run, step, layer)`` triples naming the records the
+                value was computed from: a layer's summaries, or with
+                ``layer`` None the step's inputs.
+            params: every other argument the value depends on (hashable).
+
+        Raises:
+            NotFoundError: a record of `sources` is absent.
+        """
+        parts = tuple((run, int(step), layer, self.layer_token(run, step, layer)) for run, step, layer in sources)
+        return (kind, self._eid, parts, tuple(params))
 
     def summary_matrix(self, run: str, step: int | None, layer: str, fn: str = "l2", stage: str = "pre") -> np.ndarray:
         """One ``[N, C]`` float32 summary matrix.
 
         Raises:
-            ReaderError: unknown run, step, layer, or a `fn`/`stage` the layer
+            InvalidArgumentError: unknown run, step, layer, or a `fn`/`stage` the layer
                 was not summarized with.
-            DataNotFoundError: the layer blob is absent at that step.
+            NotFoundError: the layer blob is absent at that step.
             CorruptDataError: unreadable or ill-shaped blob.
         """
         if fn not in metadata.SUMMARY_FUNCTIONS:
-            raise ReaderError(f"unknown fn {fn!r}; expected one of {list(metadata.SUMMARY_FUNCTIONS)}", "fn")
+            raise InvalidArgumentError(f"unknown fn {fn!r}; expected one of {list(metadata.SUMMARY_FUNCTIONS)}", "fn")
         if stage not in metadata.STAGES:
-            raise ReaderError(f"unknown stage {stage!r}; expected one of {list(metadata.STAGES)}", "stage")
+            raise InvalidArgumentError(f"unknown stage {stage!r}; expected one of {list(metadata.STAGES)}", "stage")
         step = self.resolve_step(run, step)
         info = self.layer_info(run, step, layer)
         arrays = self.summaries(run, step, layer)
         key = metadata.summary_key(stage, fn)
         if key not in arrays:
-            if stage not in info.get("stages", metadata.STAGES):
-                raise ReaderError(f"layer {layer!r} has no stage {stage!r}; it has {info.get('stages')}", "stage")
-            raise ReaderError(f"layer {layer!r} has no summary {fn!r} at stage {stage!r}", "fn")
+            if not info.has_stage(stage):
+                raise InvalidArgumentError(f"layer {layer!r} has no stage {stage!r}; it has {list(info.stages)}", "stage")
+            raise InvalidArgumentError(f"layer {layer!r} has no summary {fn!r} at stage {stage!r}", "fn")
         mat = arrays[key]
-        n = self.manifest(run, step).get("n_inputs")
-        if mat.ndim != 2 or (isinstance(n, int) and mat.shape[0] != n):
+        n = self.typed_manifest(run, step).n_inputs
+        if mat.ndim != 2 or (n is not None and mat.shape[0] != n):
             raise CorruptDataError(
                 f"corrupt summaries of layer {layer!r} at step {step} of run {run!r}: "
                 f"{key!r} has shape {mat.shape}, expected [N={n}, C]"
@@ -518,8 +534,8 @@ class Reader:
         """PNG bytes of input `index`.
 
         Raises:
-            ReaderError: unknown run/step, or `index` outside [0, N).
-            DataNotFoundError: no thumbnails at that step.
+            InvalidArgumentError: unknown run/step, or `index` outside [0, N).
+            NotFoundError: no thumbnails at that step.
         """
         step = self.resolve_step(run, step)
         self._check_index(run, step, index)
@@ -528,11 +544,11 @@ class Reader:
         return self._cache.get_or_compute(ckey, lambda: bytes(self._read_blob(run, metadata.THUMBNAILS_TAG, step, datum, index)))
 
     def _check_index(self, run: str, step: int, index) -> int:
-        n = self.manifest(run, step).get("n_inputs")
+        n = self.typed_manifest(run, step).n_inputs
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise ReaderError(f"index must be an integer, got {index!r}", "index")
-        if isinstance(n, int) and not 0 <= index < n:
-            raise ReaderError(f"index {index} is outside [0, {n})", "index")
+            raise InvalidArgumentError(f"index must be an integer, got {index!r}", "index")
+        if n is not None and not 0 <= index < n:
+            raise InvalidArgumentError(f"index {index} is outside [0, {n})", "index")
         return int(index)
 
     def activation_map(self, run: str, step: int | None, layer: str, index: int, channel: int):
@@ -543,17 +559,17 @@ class Reader:
             that layer or input.
 
         Raises:
-            ReaderError: unknown run/step/layer, `index` or `channel` out of range.
+            InvalidArgumentError: unknown run/step/layer, `index` or `channel` out of range.
             CorruptDataError: unreadable or ill-shaped blob.
         """
         step = self.resolve_step(run, step)
         info = self.layer_info(run, step, layer)
         index = self._check_index(run, step, index)
-        channels = info.get("channels")
+        channels = info.channels
         if not isinstance(channel, (int, np.integer)) or isinstance(channel, bool):
-            raise ReaderError(f"channel must be an integer, got {channel!r}", "channel")
-        if isinstance(channels, int) and not 0 <= channel < channels:
-            raise ReaderError(f"channel {channel} is outside [0, {channels}) for layer {layer!r}", "channel")
+            raise InvalidArgumentError(f"channel must be an integer, got {channel!r}", "channel")
+        if channels is not None and not 0 <= channel < channels:
+            raise InvalidArgumentError(f"channel {channel} is outside [0, {channels}) for layer {layer!r}", "channel")
         tag = metadata.maps_tag(layer)
         if self._find_datum(run, step, tag) is None:
             return None

@@ -36,6 +36,7 @@ from werkzeug import wrappers
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer import plugin as plugin_mod
+from tensorboard_plugin_channelexplorer import queries, static_files
 from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
 
 PREFIX = "/data/plugin/channelexplorer"
@@ -143,7 +144,7 @@ class World:
             "fn": st.sampled_from(metadata.SUMMARY_FUNCTIONS),
             "stage": st.just("pre"),
             "method": st.sampled_from(["pca", "pca", "mds"]),
-            "order": st.sampled_from(plugin_mod.HEATMAP_ORDERS),
+            "order": st.sampled_from(queries.HEATMAP_ORDERS),
             "eta": st.sampled_from(["0.05", "0.2", "0.5", "1"]),
             "alpha": st.sampled_from(["0", "0.6", "1"]),
             "normalize": st.sampled_from(["0", "1"]),
@@ -187,7 +188,7 @@ class World:
                              st.sampled_from(["pca", "mds"]),
                              st.sampled_from(["pca"] * 24 + ["tsne"]))
         if name == "order":
-            return _choice(plugin_mod.HEATMAP_ORDERS)
+            return _choice(queries.HEATMAP_ORDERS)
         if name in ("eta",):
             return _float_str()
         if name == "alpha":
@@ -369,7 +370,7 @@ _STATIC_CACHE: list = []
 def _static_files() -> set:
     if not _STATIC_CACHE:
         files = set()
-        for dirpath, _dirs, names in os.walk(plugin_mod.STATIC_DIR):
+        for dirpath, _dirs, names in os.walk(static_files.STATIC_DIR):
             for name in names:
                 with open(os.path.join(dirpath, name), "rb") as f:
                     files.add(f.read())

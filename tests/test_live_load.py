@@ -286,12 +286,13 @@ def test_matrix_cap_answers_400(monkeypatch):
     from werkzeug import wrappers
 
     from tensorboard_plugin_channelexplorer import plugin as plugin_mod
+    from tensorboard_plugin_channelexplorer import queries
 
     import tempfile
 
     with tempfile.TemporaryDirectory() as root:
         fx.write_synthetic_run(root, "main", steps=(0,), n_inputs=24)
-        monkeypatch.setattr(plugin_mod, "MAX_MATRIX_INPUTS", 10)
+        monkeypatch.setattr(queries, "MAX_MATRIX_INPUTS", 10)
         plugin = plugin_mod.ChannelExplorerPlugin(base_plugin.TBContext(data_provider=python_provider(root)))
         client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
         routes = plugin.get_plugin_apps()

@@ -15,7 +15,9 @@ from werkzeug import test as werkzeug_test
 from werkzeug import wrappers
 
 from tensorboard_plugin_channelexplorer import metadata
-from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin, json_matrix
+from tensorboard_plugin_channelexplorer.encoding import json_matrix
+from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
+from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
 
 PREFIX = "/data/plugin/channelexplorer"
 
@@ -243,10 +245,11 @@ def test_view_errors_map_to_400_or_500(providers, monkeypatch):
             raise exc
         return view
 
-    monkeypatch.setattr(scatter, "scatter_view", raiser(ValueError("random_state must be >= 0")))
+    monkeypatch.setattr(scatter, "scatter_view", raiser(InvalidArgumentError("k must be >= 1", "k")))
     body = get_json(client, "/scatter", 400, method="pca", **L)
-    assert body["parameter"] == "seed"  # the view's argument, under its HTTP name
-    monkeypatch.setattr(scatter, "scatter_view", raiser(ValueError("operands could not be broadcast")))
+    assert body == {"error": "k must be >= 1", "parameter": "k"}  # the parameter the error carries
+    # A plain ValueError is a bug, even when its message names a parameter: no guessing from text.
+    monkeypatch.setattr(scatter, "scatter_view", raiser(ValueError("random_state must be >= 0")))
     body = get_json(client, "/scatter", 500, method="pca", seed=1, **L)
     assert body["parameter"] is None and "internal error" in body["error"]
     monkeypatch.setattr(scatter, "scatter_view", raiser(RuntimeError("boom")))

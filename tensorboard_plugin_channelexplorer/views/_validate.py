@@ -1,8 +1,10 @@
 """Input validation and JSON conversion shared by the views.
 
 Every public view function validates its arguments at the top with these
-helpers, so a bad request surfaces as a ``ValueError`` whose message names the
-offending parameter (the plugin turns it into an HTTP 400).
+helpers. A bad scalar parameter (``eta``, ``k``, a choice, a seed) raises
+`errors.InvalidArgumentError` with ``.parameter`` set to its name, which the
+routes serve as HTTP 400; bad arrays (the data, not a parameter) raise a plain
+``ValueError``. Both are ``ValueError`` subclasses, as scikit-learn raises.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import numbers
 import threading
 
 import numpy as np
+
+from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
 
 # Re-entrant: views call each other (scatter_view -> embed -> t-SNE).
 _THREADS_LOCK = threading.RLock()
@@ -110,10 +114,10 @@ def check_labels(labels, n: int, name: str = "labels", n_name: str = "S") -> np.
 def check_eta(eta) -> float:
     """Returns ``eta`` as a float in (0, 1]."""
     if isinstance(eta, bool) or not isinstance(eta, numbers.Real):
-        raise ValueError(f"eta must be a number in (0, 1], got {eta!r}")
+        raise InvalidArgumentError(f"eta must be a number in (0, 1], got {eta!r}", "eta")
     eta = float(eta)
     if not (0.0 < eta <= 1.0):
-        raise ValueError(f"eta must be in (0, 1], got {eta:g}")
+        raise InvalidArgumentError(f"eta must be in (0, 1], got {eta:g}", "eta")
     return eta
 
 
@@ -123,12 +127,12 @@ def check_int(value, name: str, lo: int | None = None, hi: int | None = None) ->
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name} must be an integer, got {value!r}")
+            raise InvalidArgumentError(f"{name} must be an integer, got {value!r}", name)
     value = int(value)
     if lo is not None and value < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {value}")
+        raise InvalidArgumentError(f"{name} must be >= {lo}, got {value}", name)
     if hi is not None and value > hi:
-        raise ValueError(f"{name} must be <= {hi}, got {value}")
+        raise InvalidArgumentError(f"{name} must be <= {hi}, got {value}", name)
     return value
 
 
@@ -138,7 +142,7 @@ def check_k(k, n: int, name: str = "k") -> int | None:
         return None
     k = check_int(k, name, lo=1)
     if k > n:
-        raise ValueError(f"{name}={k} exceeds the number of inputs N={n}")
+        raise InvalidArgumentError(f"{name}={k} exceeds the number of inputs N={n}", name)
     return k
 
 
@@ -150,17 +154,17 @@ def check_random_state(random_state, name: str = "random_state") -> int:
 def check_choice(value, name: str, choices) -> str:
     """Returns ``value`` if it is one of ``choices``."""
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be one of {', '.join(choices)}, got {value!r}", name)
     return value
 
 
 def check_fraction(value, name: str) -> float:
     """Returns ``value`` as a float in [0, 1]."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        raise InvalidArgumentError(f"{name} must be a number in [0, 1], got {value!r}", name)
     value = float(value)
     if not (0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must be in [0, 1], got {value:g}")
+        raise InvalidArgumentError(f"{name} must be in [0, 1], got {value:g}", name)
     return value
 
 

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from . import jaccard as _jaccard
+from ..errors import InvalidArgumentError
 from ._validate import (
     check_eta,
     check_int,
@@ -214,7 +215,8 @@ def dataset_view(layer_summaries, labels, reference=0, k=None, random_state=0, p
     reference = check_int(reference, "reference", lo=0)
     present = np.unique(labels)
     if reference not in set(present.tolist()):
-        raise ValueError(f"reference class {reference} has no inputs (classes present: {present.tolist()})")
+        raise InvalidArgumentError(f"reference class {reference} has no inputs (classes present: {present.tolist()})",
+                                   "reference")
     if n_classes is not None:
         n_classes = check_int(n_classes, "n_classes", lo=1)
         if present.max() >= n_classes:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InvalidArgumentError
 from ._validate import (
     check_choice,
     check_eta,
@@ -189,7 +190,7 @@ def trajectory_view(mats, labels, sample_ids, steps, method: str = "pca", align:
             raise ValueError(f"sample_ids[{i}] has {len(ids)} entries but mats[{i}] has {m.shape[0]} rows (inputs)")
     common, idx, dropped = match_ids(sample_ids)
     if not common:
-        raise ValueError(f"no sample id is common to all steps {list(steps)}; choose other steps")
+        raise InvalidArgumentError(f"no sample id is common to all steps {list(steps)}; choose other steps", "steps")
     raw = [embed(m[ix], method=method, random_state=random_state) for m, ix in zip(mats, idx)]
     aligned = align_frames(raw, "procrustes")
     unaligned = align_frames(raw, "none")
@@ -260,7 +261,7 @@ def diff_view(S_a, S_b, labels_a, labels_b, ids_a, ids_b, eta: float = 0.2, orde
             raise ValueError(f"{name} has {len(ids)} entries but the matrix has {m.shape[0]} rows (inputs)")
     common, (ia, ib), dropped = match_ids([ids_a, ids_b])
     if not common:
-        raise ValueError("no sample id is common to both steps; nothing to compare (step, step_b)")
+        raise InvalidArgumentError("no sample id is common to both steps; nothing to compare (step, step_b)", "step")
     lab = labels_a[ia]
     ja = jaccard_matrix(S_a[ia], eta).astype(np.float64)
     jb = jaccard_matrix(S_b[ib], eta).astype(np.float64)

@@ -1,0 +1,171 @@
+"""Handlers of the views of one step: scatter, Jaccard, hierarchy, heatmap, overlay, dataset.
+
+Each resolves the step, reads the summary matrix and labels, checks what
+needs the data, and computes the view through ``ctx.view_json`` (cached per
+record and parameters). The view modules are imported inside the handlers:
+they pull in scikit-learn, scipy and umap, which TensorBoard must not import
+at start-up.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from tensorboard_plugin_channelexplorer import metadata
+from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
+from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
+from tensorboard_plugin_channelexplorer.queries import (
+    DatasetQuery, HeatmapQuery, HierarchyQuery, JaccardCellQuery, JaccardQuery, LayerQuery, OverlayQuery,
+    ScatterQuery, check_k, check_matrix_inputs,
+)
+
+
+def _matrix(ctx: HandlerContext, q: LayerQuery) -> tuple[int, np.ndarray]:
+    """The resolved step and the ``[N, C]`` summary matrix a layer query names."""
+    step = ctx.reader.resolve_step(q.run, q.step)
+    return step, ctx.reader.summary_matrix(q.run, step, q.layer, q.fn, q.stage)
+
+
+def _similarity_inputs(ctx: HandlerContext, q: LayerQuery) -> tuple:
+    """``(step, matrix, labels, class_names)`` of an N x N view, N checked against `MAX_MATRIX_INPUTS`."""
+    step, mat = _matrix(ctx, q)
+    check_matrix_inputs(mat.shape[0])
+    return step, mat, ctx.labels(q.run, step), list(ctx.reader.typed_manifest(q.run, step).class_names)
+
+
+def _sources(q, step: int) -> list:
+    """The records a one-layer view reads: the step's inputs and the layer."""
+    return [(q.run, step, None), (q.run, step, q.layer)]
+
+
+def scatter(ctx: HandlerContext, q: ScatterQuery):
+    """``/scatter``: 2-D embedding, clusters and outliers (paper V-D)."""
+    step, mat = _matrix(ctx, q)
+    check_k(q.k, mat.shape[0])
+    labels = ctx.labels(q.run, step)
+
+    def compute():
+        from tensorboard_plugin_channelexplorer.views import scatter as view
+
+        return view.scatter_view(mat, labels, method=q.method, k=q.k, random_state=q.seed)
+
+    return ctx.view_json("scatter", _sources(q, step), (q.fn, q.stage, q.method, q.seed, q.k), compute,
+                         extra=dict(layer=q.layer, fn=q.fn, stage=q.stage))
+
+
+def jaccard(ctx: HandlerContext, q: JaccardQuery):
+    """``/jaccard``: pairwise Jaccard similarity of top channels (paper V-E)."""
+    step, mat, labels, class_names = _similarity_inputs(ctx, q)
+
+    def compute():
+        from tensorboard_plugin_channelexplorer.views import jaccard as view
+
+        return view.jaccard_view(mat, labels, eta=q.eta, normalize=q.normalize)
+
+    return ctx.view_json("jaccard", _sources(q, step), (q.fn, q.stage, q.eta, q.normalize), compute,
+                         extra=dict(class_names=class_names, layer=q.layer, fn=q.fn, stage=q.stage))
+
+
+def jaccard_cell(ctx: HandlerContext, q: JaccardCellQuery) -> dict:
+    """``/jaccard_cell``: shared top channels of two inputs."""
+    step, mat = _matrix(ctx, q)
+    n = mat.shape[0]
+    for name, value in (("i", q.i), ("j", q.j)):
+        if value > n - 1:
+            raise InvalidArgumentError(f"parameter {name!r} must be <= {n - 1}, got {value}", name)
+    labels = ctx.labels(q.run, step)
+    from tensorboard_plugin_channelexplorer.views import jaccard as view
+
+    return ctx.run_compute(lambda: view.jaccard_cell(mat, q.i, q.j, eta=q.eta, labels=labels))
+
+
+def hierarchy(ctx: HandlerContext, q: HierarchyQuery):
+    """``/hierarchy``: confusion hierarchy of classes (paper V-E)."""
+    step, mat, labels, class_names = _similarity_inputs(ctx, q)
+
+    def compute():
+        from tensorboard_plugin_channelexplorer.views import hierarchy as view
+
+        return view.confusion_hierarchy(mat, labels, class_names, eta=q.eta, random_state=q.seed)
+
+    return ctx.view_json("hierarchy", _sources(q, step), (q.fn, q.stage, q.eta, q.seed), compute)
+
+
+def heatmap(ctx: HandlerContext, q: HeatmapQuery):
+    """``/heatmap``: channel x input heatmap, channels ordered (paper V-F)."""
+    step, mat = _matrix(ctx, q)
+    filter_norm = ctx.reader.summaries(q.run, step, q.layer).get(metadata.KEY_FILTER_NORM)
+    if q.order == "filter_norm" and filter_norm is None:
+        raise InvalidArgumentError(
+            f"order 'filter_norm' is unavailable: layer {q.layer!r} has no filter norms logged", "order")
+    labels = ctx.labels(q.run, step)
+
+    def compute():
+        from tensorboard_plugin_channelexplorer.views import heatmap as view
+
+        return view.heatmap_view(mat, labels, order=q.order, filter_norm=filter_norm, offset=q.offset, limit=q.limit)
+
+    return ctx.view_json("heatmap", _sources(q, step), (q.fn, q.stage, q.order, q.offset, q.limit), compute,
+                         extra=dict(layer=q.layer, fn=q.fn, stage=q.stage))
+
+
+def overlay(ctx: HandlerContext, q: OverlayQuery) -> tuple:
+    """``/overlay``: PNG of an activation map blended over its input (Eq. 2)."""
+    step = ctx.reader.resolve_step(q.run, q.step)
+    found = ctx.reader.activation_map(q.run, step, q.layer, q.index, q.channel)
+    if found is None:
+        raise NotFoundError(
+            f"no activation map was logged for layer {q.layer!r} and input {q.index} at step {step}", "index")
+    fmap, lo, hi = found
+    png = ctx.reader.thumbnail_png(q.run, step, q.index)
+
+    def compute():
+        from PIL import Image
+
+        from tensorboard_plugin_channelexplorer.views import overlay as view
+
+        try:
+            with Image.open(io.BytesIO(png)) as img:
+                rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+        except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad bytes
+            raise CorruptDataError(f"unreadable thumbnail {q.index} at step {step} of run {q.run!r}: {exc}") from exc
+        return view.overlay_png(rgb, fmap, lo, hi, alpha=q.alpha)
+
+    key = ctx.reader.cache_key("view/overlay", [(q.run, step, q.layer)], (q.index, q.channel, q.alpha))
+    return ctx.cached(key, compute), "image/png"
+
+
+def dataset(ctx: HandlerContext, q: DatasetQuery):
+    """``/dataset``: class similarity to a reference class across layers, predictions (paper V-A)."""
+    reader = ctx.reader
+    step = reader.resolve_step(q.run, q.step)
+    man = reader.typed_manifest(q.run, step)
+    class_names = list(man.class_names)
+    n_classes = len(class_names) or None
+    if n_classes and q.reference >= n_classes:
+        raise InvalidArgumentError(
+            f"parameter 'reference'={q.reference} is not a class id in [0, {n_classes})", "reference")
+    if man.n_inputs is not None:
+        check_k(q.k, man.n_inputs)
+    layers = [record.name for record in man.layers_with_stage(q.stage)]
+    if not layers:
+        raise InvalidArgumentError(f"no layer was summarized at stage {q.stage!r} at step {step}", "stage")
+    arrays = reader.inputs(q.run, step)
+    labels = np.asarray(arrays[metadata.KEY_LABELS], dtype=np.int64)
+    check_matrix_inputs(labels.shape[0])
+    sources = [(q.run, step, None)] + [(q.run, step, name) for name in layers]
+
+    def compute():
+        from tensorboard_plugin_channelexplorer.views import dataset as view
+
+        mats = [reader.summary_matrix(q.run, step, name, q.fn, q.stage) for name in layers]
+        return view.dataset_view(
+            mats, labels, reference=q.reference, k=q.k, random_state=q.seed,
+            predictions=arrays.get(metadata.KEY_PREDICTIONS), probabilities=arrays.get(metadata.KEY_PROBABILITIES),
+            eta=q.eta, n_classes=n_classes,
+        )
+
+    return ctx.view_json("dataset", sources, (q.fn, q.stage, q.reference, q.k, q.seed, q.eta), compute,
+                         extra=dict(layers=layers, class_names=class_names, fn=q.fn, stage=q.stage))
