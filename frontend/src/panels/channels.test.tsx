@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { renderToStaticMarkup } from "react-dom/server";
 import { SuspectList } from "./SuspectList";
 import { SuspectsByClass } from "./SuspectsByClass";
+import { SuspectRings } from "./SuspectRings";
 import { ChannelClustersPanel } from "./ChannelClustersPanel";
 import { ChannelCard } from "./ChannelCard";
 import { ChannelEmbeddingPanel } from "./ChannelEmbeddingPanel";
@@ -74,6 +75,27 @@ describe("SuspectsByClass", () => {
   });
   it("says when a layer has none", () => {
     expect(renderToStaticMarkup(<SuspectsByClass suspects={[]} classNames={names} />)).toContain("No suspect labels");
+  });
+});
+
+describe("SuspectRings", () => {
+  it("rings the given inputs at their screen positions, skipping unknown ones", () => {
+    const html = renderToStaticMarkup(
+      <svg>
+        <SuspectRings
+          screen={[
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ]}
+          indices={[2, 0, 9]}
+          r={6}
+        />
+      </svg>,
+    );
+    expect(attrs(html, "data-suspect")).toEqual(["2", "0"]);
+    expect(html).toContain('cx="5" cy="6" r="6"');
+    expect(html).toContain('data-suspects="2"');
   });
 });
 
