@@ -177,6 +177,16 @@ def test_seriation_recovers_the_order_of_an_arc(c):
     assert np.all(np.diff(seq) == 1) or np.all(np.diff(seq) == -1)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_seriation_of_many_small_subtrees_recovers_the_arc(monkeypatch, seed):
+    # Tiny subtrees make the orientation of each one (the first included) decide the result.
+    monkeypatch.setattr(_seriation, "EXACT_MAX", 6)
+    monkeypatch.setattr(_seriation, "N_SUBTREES", 5)
+    S, perm = arc_layer(80, seed=seed)
+    seq = perm[_seriation.seriation(S)]
+    assert np.all(np.diff(seq) == 1) or np.all(np.diff(seq) == -1)
+
+
 def test_seriation_is_optimal_for_small_trees():
     # Brute force over all 2^(C-1) flips of the tree: no leaf order has a
     # smaller sum of neighbour distances.
@@ -304,6 +314,8 @@ def test_history_golden():
 @pytest.mark.parametrize("method", ["pca", "tsne"])
 def test_embedding_places_copies_of_a_prototype_together(method):
     S, truth = prototype_layer()
+    # Copies at very different scales: only the profile's shape should matter.
+    S = S * np.random.default_rng(9).uniform(0.1, 10.0, truth.size)[None, :]
     v = channels.channel_embedding(S, LABELS, method=method, random_state=0)
     json.dumps(v, allow_nan=False)
     P = np.asarray(v["points"])
