@@ -18,7 +18,13 @@ afterEach(() => {
 
 describe("buildUrl", () => {
   it("encodes every key and value, sorts keys and drops null/undefined", () => {
-    const url = buildUrl("summaries", { run: "exp 1/a&b=c", step: 3, layer: "layer1.0.conv1", fn: undefined, stage: null });
+    const url = buildUrl("summaries", {
+      run: "exp 1/a&b=c",
+      step: 3,
+      layer: "layer1.0.conv1",
+      fn: undefined,
+      stage: null,
+    });
     expect(url).toBe("summaries?layer=layer1.0.conv1&run=exp%201%2Fa%26b%3Dc&step=3");
   });
   it("maps booleans to 1/0", () => {
@@ -42,7 +48,9 @@ describe("buildUrl", () => {
 
 describe("getJson", () => {
   it("returns parsed JSON on 200", async () => {
-    const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => new Response(JSON.stringify({ runs: [] }), { status: 200 }));
+    const fetchMock = vi.fn(
+      async (_url: string, _init?: RequestInit) => new Response(JSON.stringify({ runs: [] }), { status: 200 }),
+    );
     vi.stubGlobal("fetch", fetchMock);
     await expect(getJson("runs")).resolves.toEqual({ runs: [] });
     expect(fetchMock).toHaveBeenCalledWith("runs", expect.anything());
@@ -50,7 +58,9 @@ describe("getJson", () => {
   it("throws ApiError with the backend's message on 4xx", async () => {
     vi.stubGlobal(
       "fetch",
-      vi.fn(async () => new Response(JSON.stringify({ error: "unknown layer 'x'", parameter: "layer" }), { status: 400 })),
+      vi.fn(
+        async () => new Response(JSON.stringify({ error: "unknown layer 'x'", parameter: "layer" }), { status: 400 }),
+      ),
     );
     const err = await rejection(scatter({ run: "r", layer: "x" }));
     expect(err).toBeInstanceOf(ApiError);
@@ -60,12 +70,18 @@ describe("getJson", () => {
     expect(err.route).toBe("scatter");
   });
   it("keeps the status line when the error body is not JSON", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => new Response("<html>boom</html>", { status: 500, statusText: "Internal" })));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response("<html>boom</html>", { status: 500, statusText: "Internal" })),
+    );
     const err = await rejection(getJson("runs"));
     expect(err.message).toContain("HTTP 500");
   });
   it("reports network failures as ApiError status 0", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))),
+    );
     const err = await rejection(getJson("runs"));
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(0);

@@ -6,10 +6,8 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import type { Root } from "react-dom/client";
-import flowCss from "@xyflow/react/dist/style.css?inline";
-import panelsCss from "./panels/panels.css?inline";
-import appCss from "./styles.css?inline";
 import { App } from "./App";
+import { TAB_CSS } from "./styles";
 
 let root: Root | null = null;
 
@@ -19,7 +17,7 @@ function injectStyles(doc: Document) {
   // the CSS travels inside the bundle.
   const style = doc.createElement("style");
   style.id = "channelexplorer-styles";
-  style.textContent = `${flowCss}\n${panelsCss}\n${appCss}`;
+  style.textContent = TAB_CSS;
   doc.head.appendChild(style);
 }
 

@@ -114,7 +114,7 @@ export function useSelection(): [Selection, SelectionActions] {
 }
 
 /**
- * The selection in the shape of `SelectionProps` (`types.ts`) for E2's panels.
+ * The selection in the shape of `SelectionProps` (`types.ts`) for the pure panels.
  *
  * Args:
  *   source: name of the view, recorded with selections it makes.

@@ -170,6 +170,42 @@ try {
     await page.screenshot({ path: join(outdir, "03-jaccard.png") });
   });
 
+  await step("the Jaccard keyboard cursor picks the cell a click picks", async () => {
+    const canvas = node.locator('canvas[data-testid="jaccard"]');
+    const pair = node.locator('[data-testid="jaccard-cell"]');
+    const shown = async () => `${await pair.getAttribute("data-i")},${await pair.getAttribute("data-j")}`;
+    const waitChange = async (from) => {
+      for (let k = 0; k < 100; k++) {
+        const now = await shown();
+        if (now !== from) return now;
+        await page.waitForTimeout(100);
+      }
+      return from;
+    };
+    const first = await shown();
+    const n = Number(await canvas.getAttribute("data-n"));
+    const box = await canvas.boundingBox();
+    const [row, col] = [Math.min(2, n - 1), Math.min(3, n - 1)];
+    // The oracle: a click at the centre of cell (row, col), hit-tested apart from the cursor.
+    await page.mouse.click(box.x + ((col + 0.5) * box.width) / n, box.y + ((row + 0.5) * box.height) / n);
+    const clicked = await waitChange(first);
+    if (clicked === first) throw new Error(`a click on cell (${row}, ${col}) kept pair ${first}`);
+    // Another cell by mouse, then the keyboard from the top-left: Right x col, Down x row, Enter.
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.7);
+    await waitChange(clicked);
+    await canvas.focus();
+    for (let k = 0; k < col; k++) await page.keyboard.press("ArrowRight");
+    for (let k = 0; k < row; k++) await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    const typed = await waitChange(first);
+    if (typed !== clicked) throw new Error(`keyboard picked ${typed}, the click on cell (${row}, ${col}) picked ${clicked}`);
+    // Back to the first pair without a cursor, as the screenshots expect (focus may have scrolled).
+    const box2 = await canvas.boundingBox();
+    await page.mouse.click(box2.x + box2.width * 0.3, box2.y + box2.height * 0.7);
+    if ((await waitChange(typed)) !== first) throw new Error("the first pair did not come back");
+    log(`  cell (${row}, ${col}): click and keyboard both pick pair ${clicked}`);
+  });
+
   await step("a heatmap click shows an overlay image", async () => {
     await node.locator('[data-testid="toggle-heatmap"]').click();
     const hm = node.locator('[data-testid="heatmap"]');
@@ -257,6 +293,19 @@ try {
     await tl.locator('[data-testid="timeline-details"] [data-testid="diff"]').waitFor({ timeout: 60000 });
     log(`  ${rows} layers x ${cols} steps, ${scored} scored cells`);
     await page.screenshot({ path: join(outdir, "07-timeline.png") });
+  });
+
+  await step("the timeline grid's keyboard cursor chooses a layer", async () => {
+    const grid = tl.locator('[data-testid="timeline-grid"]');
+    await grid.focus();
+    // The cursor starts on the first layer at the newest step; Down moves to the second layer.
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("ArrowDown");
+    const second = layersResp.layers[Math.min(1, layersResp.layers.length - 1)].name;
+    await tl.locator(`[data-testid="timeline-details"][data-layer="${second}"]`).waitFor({ timeout: 30000 });
+    const active = await grid.locator(".ce-timeline__layer.is-active").getAttribute("data-layer");
+    if (active !== second) throw new Error(`active row ${active}, expected ${second}`);
+    log(`  Up, Down: details of ${second}`);
   });
 
   // Open a layer other than the one opened before, at the first step.

@@ -1,5 +1,5 @@
 /**
- * The Dataset View side bar: E2's Dataset panel (class similarity to a
+ * The Dataset View side bar: the Dataset panel (class similarity to a
  * reference class, accuracy, representatives) plus the shared selection.
  */
 import { useCallback, useState } from "react";
@@ -8,8 +8,9 @@ import { useSide } from "../graph/context";
 import { useSelection } from "../state";
 import { DatasetPanel } from "../panels";
 import type { DatasetResponse } from "../types";
-import { AsyncView } from "./Status";
+import { AsyncView } from "./AsyncView";
 import { useAsync } from "./useAsync";
+import { SelectionSummary } from "./SelectionSummary";
 
 /** Fills missing class `name`s from the manifest's class names. */
 function withClassNames(d: DatasetResponse, names: string[]): DatasetResponse {
@@ -20,55 +21,7 @@ function withClassNames(d: DatasetResponse, names: string[]): DatasetResponse {
 /** Inner width of the side bar's panels. */
 const SIDEBAR_INNER = 276;
 
-/** Selected inputs as thumbnails, with a clear button. */
-export function SelectionSummary() {
-  const side = useSide();
-  const [selection, actions] = useSelection();
-  const indices = Array.from(selection.inputs).sort((a, b) => a - b);
-  const shown = indices.slice(0, 48);
-  return (
-    <section className="ce-side-section" aria-label="Selection" data-testid="selection" data-count={indices.length}>
-      <header className="ce-side-title">
-        <span>Selection</span>
-        <button
-          type="button"
-          className="ce-btn ce-btn--small"
-          disabled={!indices.length && !selection.classes.size}
-          onClick={() => actions.clear()}
-          title="Clear the selection in every view"
-        >
-          Clear
-        </button>
-      </header>
-      {indices.length ? (
-        <>
-          <p className="ce-muted">
-            {indices.length} input{indices.length === 1 ? "" : "s"}
-            {selection.source ? ` · from ${selection.source}` : ""}
-          </p>
-          <div className="ce-thumbs">
-            {shown.map((i) => (
-              <img
-                key={i}
-                src={api.thumbnailUrl(side, i)}
-                alt={`input ${i}`}
-                title={`#${i}`}
-                width={36}
-                height={36}
-                loading="lazy"
-              />
-            ))}
-            {indices.length > shown.length && <span className="ce-muted">+{indices.length - shown.length}</span>}
-          </div>
-        </>
-      ) : (
-        <p className="ce-hint">Select inputs in any view (brush the scatterplot, click a Jaccard cell or a class) to highlight them everywhere.</p>
-      )}
-    </section>
-  );
-}
-
-/** The Dataset View for the current side (E2's Dataset panel, linked to the selection). */
+/** The Dataset View for the current side (the Dataset panel, linked to the selection). */
 export function DatasetSidebar() {
   const side = useSide();
   const [selection, actions] = useSelection();
@@ -77,7 +30,10 @@ export function DatasetSidebar() {
   const rs = { run: side.run, step: side.step };
   const ref = Math.min(reference, Math.max(0, side.classNames.length - 1));
   const inputs = useAsync((signal) => api.inputs(rs, signal), [side.run, side.step]);
-  const dataset = useAsync((signal) => api.dataset({ ...rs, reference: ref, k }, signal), [side.run, side.step, ref, k]);
+  const dataset = useAsync(
+    (signal) => api.dataset({ ...rs, reference: ref, k }, signal),
+    [side.run, side.step, ref, k],
+  );
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
   const both = {
     data: dataset.data && inputs.data ? { d: dataset.data, i: inputs.data } : null,

@@ -1,13 +1,23 @@
 import { describe, expect, it } from "vitest";
 import type { GraphResponse } from "../types";
-import { collapseGroup, defaultCollapsed, expandGroup, GROUP_PREFIX, pathPrefixes, revealNode, visibleGraph } from "./grouping";
+import {
+  collapseGroup,
+  defaultCollapsed,
+  expandGroup,
+  GROUP_PREFIX,
+  pathPrefixes,
+  revealNode,
+  visibleGraph,
+} from "./grouping";
 import { exportLayout, layoutGraph, parseLayout } from "./layout";
 import { fallbackGraph } from "./GraphView";
 import { layerNodeSize } from "./sizes";
 
 /** A ResNet-like chain: stem + `blocks` blocks of 3 convs each with a skip edge. */
 function resnetLike(blocks: number): GraphResponse {
-  const nodes: GraphResponse["nodes"] = [{ id: "input", name: "input", type: "Input", shape: [3, 8, 8], params: 0, logged: false, parent: "" }];
+  const nodes: GraphResponse["nodes"] = [
+    { id: "input", name: "input", type: "Input", shape: [3, 8, 8], params: 0, logged: false, parent: "" },
+  ];
   const edges: GraphResponse["edges"] = [];
   let prev = "input";
   for (let b = 0; b < blocks; b++) {
@@ -50,7 +60,10 @@ describe("grouping", () => {
     const c = defaultCollapsed(g);
     expect([...c].sort()).toEqual(["layer1", "layer2", "layer3", "layer4"]);
     const v = visibleGraph(g, c);
-    expect(v.nodes.map((n) => n.id)).toEqual(["input", ...["layer1", "layer2", "layer3", "layer4"].map((p) => GROUP_PREFIX + p)]);
+    expect(v.nodes.map((n) => n.id)).toEqual([
+      "input",
+      ...["layer1", "layer2", "layer3", "layer4"].map((p) => GROUP_PREFIX + p),
+    ]);
     // Edges are re-pointed to groups, de-duplicated, without self-loops.
     expect(v.edges).toEqual([
       { source: "input", target: "group:layer1" },
@@ -67,7 +80,12 @@ describe("grouping", () => {
     const v = visibleGraph(g, c);
     expect(v.nodes.filter((n) => n.kind === "layer" && n.node.parent.startsWith("layer2")).length).toBe(16);
     const c2 = expandGroup(g, defaultCollapsed(g), "layer2", 8);
-    expect([...c2].filter((p) => p.startsWith("layer2.")).sort()).toEqual(["layer2.0", "layer2.1", "layer2.2", "layer2.3"]);
+    expect([...c2].filter((p) => p.startsWith("layer2.")).sort()).toEqual([
+      "layer2.0",
+      "layer2.1",
+      "layer2.2",
+      "layer2.3",
+    ]);
     const c3 = collapseGroup(c2, "layer2");
     expect([...c3].filter((p) => p.startsWith("layer2")).sort()).toEqual(["layer2"]);
   });
@@ -95,7 +113,8 @@ describe("layout", () => {
     const boxes = ids.map((id) => tb.get(id)!);
     for (let i = 0; i < boxes.length; i++)
       for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i], b = boxes[j];
+        const a = boxes[i],
+          b = boxes[j];
         const overlap = a.x < b.x + 100 && b.x < a.x + 100 && a.y < b.y + 40 && b.y < a.y + 40;
         expect(overlap).toBe(false);
       }
@@ -108,7 +127,15 @@ describe("layout", () => {
     expect([...layoutGraph(ids, g.edges, sizes)]).toEqual([...layoutGraph(ids, g.edges, sizes)]);
   });
   it("exports and re-imports positions", () => {
-    const text = exportLayout("run", "LR", new Set(["b", "a"]), new Map([["n2", { x: 1.4, y: 2 }], ["n1", { x: 3, y: 4.6 }]]));
+    const text = exportLayout(
+      "run",
+      "LR",
+      new Set(["b", "a"]),
+      new Map([
+        ["n2", { x: 1.4, y: 2 }],
+        ["n1", { x: 3, y: 4.6 }],
+      ]),
+    );
     const parsed = parseLayout(text);
     expect(parsed.orientation).toBe("LR");
     expect(parsed.collapsed).toEqual(["a", "b"]);
@@ -131,8 +158,26 @@ describe("layout", () => {
   });
   it("falls back to a chain of logged layers", () => {
     const g = fallbackGraph([
-      { name: "a", type: "Conv2d", shape: [4], channels: 4, stages: ["pre"], functions: ["l2"], has_maps: false, has_filter_norm: false },
-      { name: "b", type: "Conv2d", shape: [4], channels: 4, stages: ["pre"], functions: ["l2"], has_maps: false, has_filter_norm: false },
+      {
+        name: "a",
+        type: "Conv2d",
+        shape: [4],
+        channels: 4,
+        stages: ["pre"],
+        functions: ["l2"],
+        has_maps: false,
+        has_filter_norm: false,
+      },
+      {
+        name: "b",
+        type: "Conv2d",
+        shape: [4],
+        channels: 4,
+        stages: ["pre"],
+        functions: ["l2"],
+        has_maps: false,
+        has_filter_norm: false,
+      },
     ]);
     expect(g.nodes.map((n) => n.id)).toEqual(["a", "b"]);
     expect(g.edges).toEqual([{ source: "a", target: "b" }]);

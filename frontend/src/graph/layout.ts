@@ -111,7 +111,8 @@ export function parseLayout(text: string): LayoutFile {
   if (!o || typeof o !== "object") throw new Error("Layout file must be a JSON object");
   if (o.format !== LAYOUT_FORMAT) throw new Error(`Layout file: "format" must be "${LAYOUT_FORMAT}"`);
   if (o.version !== 1) throw new Error(`Layout file: unsupported "version" ${JSON.stringify(o.version)}`);
-  if (o.orientation !== "TB" && o.orientation !== "LR") throw new Error('Layout file: "orientation" must be "TB" or "LR"');
+  if (o.orientation !== "TB" && o.orientation !== "LR")
+    throw new Error('Layout file: "orientation" must be "TB" or "LR"');
   if (!Array.isArray(o.collapsed) || !o.collapsed.every((c) => typeof c === "string")) {
     throw new Error('Layout file: "collapsed" must be a list of strings');
   }

@@ -7,8 +7,9 @@ import { Handle, Position } from "@xyflow/react";
 import type { Node, NodeProps } from "@xyflow/react";
 import type { GraphNode, LayerInfo } from "../types";
 import type { Orientation } from "./layout";
-import { PANEL_HEIGHT, PANEL_LABELS, PANEL_WIDTH, PanelHost } from "./PanelHosts";
-import type { PanelKind } from "./PanelHosts";
+import { PANEL_HEIGHT, PANEL_LABELS, PANEL_WIDTH } from "./panelKinds";
+import { PanelHost } from "./PanelHosts";
+import type { PanelKind } from "./panelKinds";
 import {
   GROUP_HEIGHT,
   GROUP_WIDTH,
@@ -99,7 +100,12 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
         </span>
       </div>
       {TOGGLE_ROWS.map((row) => (
-        <div key={row.label} className="ce-node__toggles nodrag" role="group" aria-label={`${row.label} panels of ${node.id}`}>
+        <div
+          key={row.label}
+          className="ce-node__toggles nodrag"
+          role="group"
+          aria-label={`${row.label} panels of ${node.id}`}
+        >
           {row.hint && <span className="ce-node__toggles-hint">{row.hint}</span>}
           {row.kinds.map((k) => (
             <button
@@ -120,27 +126,35 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
         </div>
       ))}
       {open.length > 0 && (
-      <div className="ce-node__panels" style={{ gridTemplateColumns: `repeat(${panelColumns(open.length)}, ${PANEL_WIDTH}px)` }}>
-      {open.map((k) => (
-        <section key={k} className="ce-node__panel nodrag nowheel" data-testid={`panel-${k}`} aria-label={`${PANEL_LABELS[k].label} of ${node.id}`}>
-          <header className="ce-node__panel-title">
-            <span>{PANEL_LABELS[k].label}</span>
-            <button
-              type="button"
-              className="ce-icon-btn"
-              title={`Close ${PANEL_LABELS[k].label}`}
-              aria-label={`Close ${PANEL_LABELS[k].label}`}
-              onClick={() => data.onToggle(id, k)}
+        <div
+          className="ce-node__panels"
+          style={{ gridTemplateColumns: `repeat(${panelColumns(open.length)}, ${PANEL_WIDTH}px)` }}
+        >
+          {open.map((k) => (
+            <section
+              key={k}
+              className="ce-node__panel nodrag nowheel"
+              data-testid={`panel-${k}`}
+              aria-label={`${PANEL_LABELS[k].label} of ${node.id}`}
             >
-              ×
-            </button>
-          </header>
-          <div className="ce-node__panel-body" style={{ height: PANEL_HEIGHT[k] }}>
-            <PanelHost kind={k} layer={node.id} />
-          </div>
-        </section>
-      ))}
-      </div>
+              <header className="ce-node__panel-title">
+                <span>{PANEL_LABELS[k].label}</span>
+                <button
+                  type="button"
+                  className="ce-icon-btn"
+                  title={`Close ${PANEL_LABELS[k].label}`}
+                  aria-label={`Close ${PANEL_LABELS[k].label}`}
+                  onClick={() => data.onToggle(id, k)}
+                >
+                  ×
+                </button>
+              </header>
+              <div className="ce-node__panel-body" style={{ height: PANEL_HEIGHT[k] }}>
+                <PanelHost kind={k} layer={node.id} />
+              </div>
+            </section>
+          ))}
+        </div>
       )}
     </div>
   );
@@ -167,7 +181,12 @@ export const SmallNodeView = memo(function SmallNodeView({ data }: NodeProps<Sma
 /** A collapsed module group; click (or Enter) expands it. */
 export const GroupNodeView = memo(function GroupNodeView({ data }: NodeProps<GroupFlowNode>) {
   return (
-    <div className="ce-node ce-node--group" style={{ width: GROUP_WIDTH, height: GROUP_HEIGHT }} data-testid="group-node" data-group={data.path}>
+    <div
+      className="ce-node ce-node--group"
+      style={{ width: GROUP_WIDTH, height: GROUP_HEIGHT }}
+      data-testid="group-node"
+      data-group={data.path}
+    >
       <Handles orientation={data.orientation} />
       <button
         type="button"

@@ -1,6 +1,6 @@
 /** Node box sizes, shared by the layout (estimates) and the node CSS (exact). */
-import type { PanelKind } from "./PanelHosts";
-import { PANEL_HEIGHT, PANEL_WIDTH } from "./PanelHosts";
+import type { PanelKind } from "./panelKinds";
+import { PANEL_HEIGHT, PANEL_WIDTH } from "./panelKinds";
 
 export const LAYER_WIDTH = 268;
 /** Head (name, type) plus two rows of panel toggles. */

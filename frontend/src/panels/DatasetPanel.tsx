@@ -4,10 +4,10 @@
  * the model's accuracy (overall and per class) and representative-input
  * selection (X-Means, or k-means with a given K).
  */
-import { useEffect, useMemo, useState } from 'react';
-import type { DatasetResponse, ThumbnailUrl } from '../types';
-import { classColor } from '../transforms/color';
-import { parseK, perClassAccuracy } from '../transforms/dataset';
+import { useEffect, useMemo, useState } from "react";
+import type { DatasetResponse, ThumbnailUrl } from "../types";
+import { classColor } from "../transforms/color";
+import { parseK, perClassAccuracy } from "../transforms/dataset";
 
 export interface DatasetPanelProps {
   data: DatasetResponse;
@@ -32,7 +32,7 @@ export interface DatasetPanelProps {
 const REP_THUMBS = 24;
 
 function pct(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(1)}%`;
+  return v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(v * 100).toFixed(1)}%`;
 }
 
 export function DatasetPanel(props: DatasetPanelProps) {
@@ -59,8 +59,8 @@ export function DatasetPanel(props: DatasetPanelProps) {
     onClasses([...cur].sort((a, b) => a - b));
   };
 
-  const [kText, setKText] = useState(k == null ? '' : String(k));
-  useEffect(() => setKText(k == null ? '' : String(k)), [k]);
+  const [kText, setKText] = useState(k == null ? "" : String(k));
+  useEffect(() => setKText(k == null ? "" : String(k)), [k]);
   const kValue = parseK(kText);
   const kInvalid = Number.isNaN(kValue);
   const commitK = () => {
@@ -111,7 +111,7 @@ export function DatasetPanel(props: DatasetPanelProps) {
           {classes.map((c) => {
             const acc = perClass?.[c.id];
             return (
-              <tr key={c.id} className={c.id === data.reference ? 'cep-active' : undefined} data-class={c.id}>
+              <tr key={c.id} className={c.id === data.reference ? "cep-active" : undefined} data-class={c.id}>
                 <td>
                   <label className="cep-class">
                     <input
@@ -128,13 +128,15 @@ export function DatasetPanel(props: DatasetPanelProps) {
                   </label>
                 </td>
                 <td className="cep-num">{c.count}</td>
-                <td className="cep-simcell" title={Number.isFinite(c.similarity) ? c.similarity.toFixed(3) : 'n/a'}>
+                <td className="cep-simcell" title={Number.isFinite(c.similarity) ? c.similarity.toFixed(3) : "n/a"}>
                   <span
                     className="cep-simbar"
-                    style={{ width: `${Math.max(0, (Number.isFinite(c.similarity) ? c.similarity : 0) / maxSim) * 100}%` }}
+                    style={{
+                      width: `${Math.max(0, (Number.isFinite(c.similarity) ? c.similarity : 0) / maxSim) * 100}%`,
+                    }}
                     aria-hidden="true"
                   />
-                  <span className="cep-simval">{Number.isFinite(c.similarity) ? c.similarity.toFixed(2) : '–'}</span>
+                  <span className="cep-simval">{Number.isFinite(c.similarity) ? c.similarity.toFixed(2) : "–"}</span>
                 </td>
                 {perClass && (
                   <td
@@ -155,7 +157,7 @@ export function DatasetPanel(props: DatasetPanelProps) {
       </table>
       <p className="cep-summary" data-testid="dataset-accuracy">
         {data.accuracy === null || data.accuracy === undefined
-          ? 'No predictions logged.'
+          ? "No predictions logged."
           : `Accuracy ${pct(data.accuracy)}`}
       </p>
       <div className="cep-controls cep-reps">
@@ -172,7 +174,7 @@ export function DatasetPanel(props: DatasetPanelProps) {
             disabled={!onK}
             onChange={(e) => setKText(e.target.value)}
             onBlur={commitK}
-            onKeyDown={(e) => e.key === 'Enter' && commitK()}
+            onKeyDown={(e) => e.key === "Enter" && commitK()}
           />
         </label>
         <button

@@ -6,13 +6,13 @@
  * channels whose importance rank moved most.
  * Pure rendering: data and callbacks come from props.
  */
-import { useMemo, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import type { DiffResponse } from '../types';
-import { classColor, lutGradient, renderMatrixRGBA } from '../transforms/color';
-import { divergingLut, symmetricRange } from '../transforms/diverging';
-import { groupsFromBoundaries } from '../transforms/groups';
-import { moveCursor, squareCellAt } from '../transforms/matrix';
-import { fmt, localXY, useCanvasDraw, useOffscreen } from './canvas';
+import { useMemo } from "react";
+import type { DiffResponse } from "../types";
+import { classColor, lutGradient } from "../transforms/color";
+import { divergingLut, symmetricRange } from "../transforms/diverging";
+import { groupsFromBoundaries } from "../transforms/groups";
+import { fmt, themeColor } from "./canvas";
+import { MatrixCanvas, type MatrixState } from "./MatrixCanvas";
 
 export interface DiffPanelProps {
   data: DiffResponse;
@@ -41,78 +41,33 @@ export function DiffPanel(props: DiffPanelProps) {
     return Number.isFinite(lo) && Number.isFinite(hi) && hi > lo ? [lo, hi] : symmetricRange(data.diff);
   }, [data.range, data.diff]);
   const lut = divergingLut();
-  const pixels = useMemo(() => (n ? renderMatrixRGBA(data.diff, range, lut) : null), [data.diff, range, lut, n]);
-  const off = useOffscreen(pixels, n, n);
-  const [canvas, setCanvas] = useState<HTMLCanvasElement | null>(null);
-  const [hover, setHover] = useState<{ row: number; col: number; x: number; y: number } | null>(null);
-  const [cursor, setCursor] = useState<{ row: number; col: number } | null>(null);
   const rowInput = (r: number) => data.order[r] ?? r;
   const groups = useMemo(
     () => groupsFromBoundaries(data.class_boundaries ?? [], n, (r) => data.labels[data.order[r] ?? r] ?? -1),
     [data.class_boundaries, data.labels, data.order, n],
   );
   const cell = n ? size / n : 0;
-
-  useCanvasDraw(
-    canvas,
-    size,
-    size,
-    (ctx) => {
-      if (off) ctx.drawImage(off, 0, 0, size, size);
-      ctx.strokeStyle = 'rgba(0,0,0,0.5)';
-      ctx.lineWidth = 1;
-      for (const g of groups.slice(1)) {
-        const p = Math.round(g.start * cell) + 0.5;
-        ctx.beginPath();
-        ctx.moveTo(p, 0);
-        ctx.lineTo(p, size);
-        ctx.moveTo(0, p);
-        ctx.lineTo(size, p);
-        ctx.stroke();
-      }
-      const mark = hover ?? cursor;
-      if (mark) {
-        ctx.strokeStyle = '#000';
-        ctx.lineWidth = 1.5;
-        ctx.strokeRect(mark.col * cell, mark.row * cell, Math.max(2, cell), Math.max(2, cell));
-      }
-    },
-    [off, groups, hover, cursor, cell],
-  );
-
-  const hit = (e: MouseEvent<HTMLCanvasElement>) => {
-    const [x, y] = localXY(e);
-    const c = n ? squareCellAt(n, size, x, y) : null;
-    return c ? { ...c, x, y } : null;
+  const drawMarks = (ctx: CanvasRenderingContext2D, { hover, cursor, cellPx }: MatrixState, el: HTMLCanvasElement) => {
+    const mark = hover ?? cursor;
+    if (!mark) return;
+    ctx.strokeStyle = themeColor(el, "--ce-matrix-mark", "#000");
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(mark.col * cellPx, mark.row * cellPx, Math.max(2, cellPx), Math.max(2, cellPx));
   };
-  const onKey = (e: KeyboardEvent<HTMLCanvasElement>) => {
-    if (!n) return;
-    const cur = cursor ?? { row: 0, col: 0 };
-    if ((e.key === 'Enter' || e.key === ' ') && onPair) {
-      e.preventDefault();
-      onPair(rowInput(cur.row), rowInput(cur.col));
-      return;
-    }
-    const next = moveCursor(cur, e.key, n, n);
-    if (next) {
-      e.preventDefault();
-      setCursor(next);
-    }
-  };
-  const className = (c: number) => (c >= 0 ? classNames[c] ?? `class ${c}` : '?');
+  const className = (c: number) => (c >= 0 ? (classNames[c] ?? `class ${c}`) : "?");
   const ranks = useMemo(
     () => [...(data.rank_changes ?? [])].sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta)).slice(0, maxRows),
     [data.rank_changes, maxRows],
   );
   const m = range[1];
-  const shown = hover ?? cursor;
   const dropped = data.dropped ? data.dropped.a + data.dropped.b : 0;
 
   return (
     <div className="cep-panel cep-diff" style={{ width }}>
       <div className="cep-diff__head">
         <span>
-          Jaccard <b>B − A</b> · {data.matched} matched{dropped ? ` (${dropped} dropped)` : ''} · mean |Δ| {fmt(data.mean_abs_diff)}
+          Jaccard <b>B − A</b> · {data.matched} matched{dropped ? ` (${dropped} dropped)` : ""} · mean |Δ|{" "}
+          {fmt(data.mean_abs_diff)}
         </span>
       </div>
       <div className="cep-diff__matrix" style={{ width, height: size }}>
@@ -120,46 +75,47 @@ export function DiffPanel(props: DiffPanelProps) {
           {groups.map((g) => (
             <span
               key={g.start}
-              style={{ top: g.start * cell, height: (g.end - g.start) * cell, background: g.cls >= 0 ? classColor(g.cls) : '#ccc' }}
+              style={{
+                top: g.start * cell,
+                height: (g.end - g.start) * cell,
+                background: g.cls >= 0 ? classColor(g.cls) : "var(--ce-tooltip-border)",
+              }}
               title={className(g.cls)}
               className="cep-diff__classbar"
               data-cls={g.cls}
             />
           ))}
         </div>
-        <div className="cep-canvas-wrap" style={{ width: size, height: size }}>
-          <canvas
-            ref={setCanvas}
-            style={{ width: size, height: size }}
-            data-testid="diff"
-            data-n={n}
-            tabIndex={0}
-            role="img"
-            aria-label={`Jaccard similarity of ${n} inputs, ${data.b.run} step ${data.b.step} minus ${data.a.run} step ${data.a.step}; blue less similar in B, red more similar in B. Arrow keys move, Enter selects the pair.`}
-            onMouseMove={(e) => setHover(hit(e))}
-            onMouseLeave={() => setHover(null)}
-            onClick={(e) => {
-              const c = hit(e);
-              if (c && onPair) onPair(rowInput(c.row), rowInput(c.col));
-            }}
-            onKeyDown={onKey}
-            onBlur={() => setCursor(null)}
-          />
-          {shown && (
-            <div
-              className="cep-tooltip"
-              style={{
-                left: Math.min(size - 170, (hover?.x ?? shown.col * cell) + 10),
-                top: Math.min(size - 34, (hover?.y ?? shown.row * cell) + 10),
-              }}
-              role="status"
-            >
-              {String(data.sample_ids[rowInput(shown.row)])} ({className(data.labels[rowInput(shown.row)] ?? -1)}) ×{' '}
-              {String(data.sample_ids[rowInput(shown.col)])} ({className(data.labels[rowInput(shown.col)] ?? -1)}): Δ{' '}
-              {fmt(data.diff[shown.row]?.[shown.col] ?? NaN)}
-            </div>
-          )}
-        </div>
+        <MatrixCanvas
+          matrix={data.diff}
+          range={range}
+          lut={lut}
+          groups={groups}
+          size={size}
+          separator={{ color: "--ce-matrix-separator", width: 1, snap: true }}
+          testId="diff"
+          ariaLabel={`Jaccard similarity of ${n} inputs, ${data.b.run} step ${data.b.step} minus ${data.a.run} step ${data.a.step}; blue less similar in B, red more similar in B. Arrow keys move, Enter selects the pair.`}
+          onCell={onPair ? (c) => onPair(rowInput(c.row), rowInput(c.col)) : undefined}
+          drawMarks={drawMarks}
+          tooltip={({ hover, cursor, cellPx }) => {
+            const shown = hover ?? cursor;
+            if (!shown) return null;
+            return (
+              <div
+                className="cep-tooltip"
+                style={{
+                  left: Math.min(size - 170, (hover?.x ?? shown.col * cellPx) + 10),
+                  top: Math.min(size - 34, (hover?.y ?? shown.row * cellPx) + 10),
+                }}
+                role="status"
+              >
+                {String(data.sample_ids[rowInput(shown.row)])} ({className(data.labels[rowInput(shown.row)] ?? -1)}) ×{" "}
+                {String(data.sample_ids[rowInput(shown.col)])} ({className(data.labels[rowInput(shown.col)] ?? -1)}): Δ{" "}
+                {fmt(data.diff[shown.row]?.[shown.col] ?? NaN)}
+              </div>
+            );
+          }}
+        />
       </div>
       <div className="cep-colorbar" aria-label={`Colour scale from ${fmt(-m)} to ${fmt(m)}`}>
         <span>{fmt(-m)}</span>
@@ -169,7 +125,7 @@ export function DiffPanel(props: DiffPanelProps) {
       </div>
       <table className="cep-classes cep-ranks" data-testid="rank-changes">
         <caption className="cep-muted">
-          Channels whose rank{data.rank_order ? ` (${data.rank_order.replace('_', ' ')})` : ''} changed most
+          Channels whose rank{data.rank_order ? ` (${data.rank_order.replace("_", " ")})` : ""} changed most
         </caption>
         <thead>
           <tr>
@@ -192,10 +148,16 @@ export function DiffPanel(props: DiffPanelProps) {
               <td className="cep-num">{r.rank_a}</td>
               <td className="cep-num">{r.rank_b}</td>
               <td
-                className={`cep-num ${r.rank_b < r.rank_a ? 'cep-up' : r.rank_b > r.rank_a ? 'cep-down' : ''}`}
-                title={r.rank_b < r.rank_a ? 'more important in B' : r.rank_b > r.rank_a ? 'less important in B' : 'unchanged'}
+                className={`cep-num ${r.rank_b < r.rank_a ? "cep-up" : r.rank_b > r.rank_a ? "cep-down" : ""}`}
+                title={
+                  r.rank_b < r.rank_a
+                    ? "more important in B"
+                    : r.rank_b > r.rank_a
+                      ? "less important in B"
+                      : "unchanged"
+                }
               >
-                {r.rank_b < r.rank_a ? '▲ ' : r.rank_b > r.rank_a ? '▼ ' : ''}
+                {r.rank_b < r.rank_a ? "▲ " : r.rank_b > r.rank_a ? "▼ " : ""}
                 {Math.abs(r.delta)}
               </td>
             </tr>
@@ -204,8 +166,8 @@ export function DiffPanel(props: DiffPanelProps) {
             <tr>
               <td colSpan={4} className="cep-muted">
                 {data.rank_changes === null
-                  ? `channel counts differ (${data.channels?.join(' vs ') ?? '?'}): ranks not comparable`
-                  : 'no rank changes'}
+                  ? `channel counts differ (${data.channels?.join(" vs ") ?? "?"}): ranks not comparable`
+                  : "no rank changes"}
               </td>
             </tr>
           )}

@@ -8,10 +8,10 @@
  * The matrix is rasterized once per data change (`renderHeatmapImage`, one
  * putImageData) and scaled with drawImage, so 2048 x 200 stays smooth.
  */
-import { useMemo, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import type { HeatmapOrder, HeatmapResponse, OverlayUrl } from '../types';
-import { colormapLut, lutGradient } from '../transforms/color';
-import { groupsFromBoundaries } from '../transforms/groups';
+import { useMemo, useState, type MouseEvent } from "react";
+import type { HeatmapOrder, HeatmapResponse, OverlayUrl } from "../types";
+import { colormapLut, lutGradient } from "../transforms/color";
+import { groupsFromBoundaries } from "../transforms/groups";
 import {
   METRIC_LABELS,
   METRIC_SHORT,
@@ -22,11 +22,11 @@ import {
   renderMetricColumns,
   topChannels,
   type HeatmapHit,
-} from '../transforms/heatmap';
-import { moveCursor } from '../transforms/matrix';
-import { pageInfo } from '../transforms/paging';
-import { fmt, localXY, useCanvasDraw, useOffscreen } from './canvas';
-import { OverlayView } from './OverlayView';
+} from "../transforms/heatmap";
+import { useGridCursor } from "../hooks/useGridCursor";
+import { pageInfo } from "../transforms/paging";
+import { fmt, localXY, themeColor, useCanvasDraw, useOffscreen } from "./canvas";
+import { OverlayView } from "./OverlayView";
 
 export interface HeatmapCell {
   channel: number;
@@ -61,11 +61,11 @@ export interface HeatmapPanelProps {
   height?: number;
 }
 
-export const HEATMAP_ORDERS: HeatmapOrder[] = ['pairwise', 'variance', 'filter_norm'];
+export const HEATMAP_ORDERS: HeatmapOrder[] = ["pairwise", "variance", "filter_norm"];
 const ORDER_LABELS: Record<HeatmapOrder, string> = {
-  pairwise: 'class-pairwise distance',
-  variance: 'variance',
-  filter_norm: 'filter norm',
+  pairwise: "class-pairwise distance",
+  variance: "variance",
+  filter_norm: "filter norm",
 };
 const METRIC_W = 14;
 const GAP = 6;
@@ -80,16 +80,32 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
   const [heatCanvas, setHeatCanvas] = useState<HTMLCanvasElement | null>(null);
   const [metricCanvas, setMetricCanvas] = useState<HTMLCanvasElement | null>(null);
   const [hover, setHover] = useState<{ hit: HeatmapHit; x: number; y: number } | null>(null);
-  const [cursor, setCursor] = useState<{ row: number; col: number } | null>(null);
+  const {
+    cursor,
+    setCursor,
+    onKeyDown: onKey,
+  } = useGridCursor(rows, cols, {
+    onEnter: (cur) => {
+      setCursor(cur);
+      choose(cur.row, cur.col);
+    },
+    onMove: (next) =>
+      setHover({
+        hit: { kind: "cell", ...next },
+        x: (next.col + 0.5) * layout.cellW,
+        y: (next.row + 0.5) * layout.cellH,
+      }),
+  });
   const [ownCell, setOwnCell] = useState<HeatmapCell | null>(null);
   const cell = props.cell !== undefined ? props.cell : ownCell;
 
   const metricKeys = useMemo(() => presentMetrics(data.metrics, rows), [data.metrics, rows]);
   const layout = useMemo(
-    () => heatmapLayout({ rows, cols, metrics: metricKeys.length, width, maxHeight: maxH, metricW: METRIC_W, gap: GAP }),
+    () =>
+      heatmapLayout({ rows, cols, metrics: metricKeys.length, width, maxHeight: maxH, metricW: METRIC_W, gap: GAP }),
     [rows, cols, metricKeys.length, width, maxH],
   );
-  const lut = colormapLut('blues');
+  const lut = colormapLut("blues");
   const pixels = useMemo(
     () => (rows > 0 && cols > 0 ? renderHeatmapImage(data.values, data.range) : null),
     [data.values, data.range, rows, cols],
@@ -131,7 +147,7 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
     layout.heatH,
     (ctx) => {
       if (heatOff) ctx.drawImage(heatOff, 0, 0, layout.heatW, layout.heatH);
-      ctx.strokeStyle = '#D55E00';
+      ctx.strokeStyle = themeColor(heatCanvas, "--ce-mark", "#D55E00");
       ctx.lineWidth = 1;
       ctx.beginPath();
       for (const g of groups.slice(1)) {
@@ -147,8 +163,9 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
         const h = Math.max(layout.cellH, 4);
         ctx.strokeRect((c + 0.5) * layout.cellW - w / 2, (r + 0.5) * layout.cellH - h / 2, w, h);
       };
-      if (cellRow !== undefined && cellCol !== undefined) box(cellRow, cellCol, '#D55E00');
-      if (cursor) box(cursor.row, cursor.col, '#E69F00');
+      if (cellRow !== undefined && cellCol !== undefined)
+        box(cellRow, cellCol, themeColor(heatCanvas, "--ce-mark", "#D55E00"));
+      if (cursor) box(cursor.row, cursor.col, themeColor(heatCanvas, "--ce-cursor", "#E69F00"));
     },
     [heatOff, groups, layout, cellRow, cellCol, cursor],
   );
@@ -159,7 +176,7 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
     layout.heatH,
     (ctx) => {
       if (metricOff) ctx.drawImage(metricOff, 0, 0, metricsW, layout.heatH);
-      ctx.strokeStyle = '#fff';
+      ctx.strokeStyle = themeColor(metricCanvas, "--ce-panel", "#fff");
       ctx.beginPath();
       for (let m = 1; m < metricKeys.length; m++) {
         ctx.moveTo(m * METRIC_W + 0.5, 0);
@@ -178,7 +195,7 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
   const onHeatClick = (e: MouseEvent<HTMLCanvasElement>) => {
     const [x, y] = localXY(e);
     const hit = heatmapHit(layout, x, y);
-    if (hit?.kind === 'cell') {
+    if (hit?.kind === "cell") {
       setCursor(null);
       choose(hit.row, hit.col);
     }
@@ -193,33 +210,12 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
     const hit = heatmapHit(layout, x + layout.metricX, y);
     setHover(hit ? { hit, x: x + layout.metricX, y } : null);
   };
-  const onKey = (e: KeyboardEvent<HTMLCanvasElement>) => {
-    if (rows === 0 || cols === 0) return;
-    const cur = cursor ?? { row: 0, col: 0 };
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      setCursor(cur);
-      choose(cur.row, cur.col);
-      return;
-    }
-    const next = moveCursor(cur, e.key, rows, cols);
-    if (next) {
-      e.preventDefault();
-      setCursor(next);
-      setHover({
-        hit: { kind: 'cell', ...next },
-        x: (next.col + 0.5) * layout.cellW,
-        y: (next.row + 0.5) * layout.cellH,
-      });
-    }
-  };
 
-  const name = (cls: number) => (cls >= 0 ? (classNames[cls] ?? `class ${cls}`) : '');
-  const inputClass = (idx: number) => (labels && idx < labels.length ? name(labels[idx]) : '');
+  const name = (cls: number) => (cls >= 0 ? (classNames[cls] ?? `class ${cls}`) : "");
+  const inputClass = (idx: number) => (labels && idx < labels.length ? name(labels[idx]) : "");
 
   // Input whose top channels are overlaid: the clicked cell's, else the first selected in view.
-  const focusInput =
-    cell && colOf.has(cell.index) ? cell.index : [...(selected ?? [])].find((i) => colOf.has(i));
+  const focusInput = cell && colOf.has(cell.index) ? cell.index : [...(selected ?? [])].find((i) => colOf.has(i));
   const top = useMemo(
     () => (focusInput === undefined ? [] : topChannels(data.values, colOf.get(focusInput)!, data.channels, 3)),
     [focusInput, data.values, data.channels, colOf],
@@ -238,7 +234,7 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
               onChange={(e) => onOrder(e.target.value as HeatmapOrder)}
             >
               {HEATMAP_ORDERS.map((o) => (
-                <option key={o} value={o} disabled={o === 'filter_norm' && !data.metrics.filter_norm}>
+                <option key={o} value={o} disabled={o === "filter_norm" && !data.metrics.filter_norm}>
                   {ORDER_LABELS[o]}
                 </option>
               ))}
@@ -287,7 +283,7 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
               key={k}
               title={METRIC_LABELS[k]}
               style={{ width: METRIC_W }}
-              className={k === data.order ? 'cep-active' : undefined}
+              className={k === data.order ? "cep-active" : undefined}
             >
               {METRIC_SHORT[k]}
             </span>
@@ -340,16 +336,19 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
           <div
             className="cep-tooltip"
             data-testid="heatmap-tooltip"
-            style={{ left: Math.min(hover.x + 12, width - 170), top: Math.min(hover.y + 12, Math.max(0, layout.heatH - 40)) }}
+            style={{
+              left: Math.min(hover.x + 12, width - 170),
+              top: Math.min(hover.y + 12, Math.max(0, layout.heatH - 40)),
+            }}
           >
-            {hover.hit.kind === 'cell' ? (
+            {hover.hit.kind === "cell" ? (
               <span>
-                channel {data.channels[hover.hit.row]} · input #{data.columns[hover.hit.col]}{' '}
+                channel {data.channels[hover.hit.row]} · input #{data.columns[hover.hit.col]}{" "}
                 {inputClass(data.columns[hover.hit.col])}: {fmt(data.values[hover.hit.row][hover.hit.col])}
               </span>
             ) : (
               <span>
-                channel {data.channels[hover.hit.row]} · {METRIC_LABELS[metricKeys[hover.hit.metric]]}:{' '}
+                channel {data.channels[hover.hit.row]} · {METRIC_LABELS[metricKeys[hover.hit.metric]]}:{" "}
                 {fmt((data.metrics[metricKeys[hover.hit.metric]] as number[])[hover.hit.row])}
               </span>
             )}
@@ -365,7 +364,12 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
       {showOverlays && overlayUrl && (cell || focusInput !== undefined) && (
         <div className="cep-overlays" data-testid="heatmap-overlays">
           {cell && (
-            <OverlayView src={overlayUrl(cell.index, cell.channel)} channel={cell.channel} index={cell.index} size={96} />
+            <OverlayView
+              src={overlayUrl(cell.index, cell.channel)}
+              channel={cell.channel}
+              index={cell.index}
+              size={96}
+            />
           )}
           {focusInput !== undefined && top.length > 0 && (
             <div className="cep-top3" aria-label={`Top ${top.length} channels of input ${focusInput}`}>
@@ -390,7 +394,12 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
         </p>
       )}
       {onSelect && cell && (
-        <button type="button" className="cep-link" onClick={() => onSelect([cell.index])} aria-label={`Select input ${cell.index}`}>
+        <button
+          type="button"
+          className="cep-link"
+          onClick={() => onSelect([cell.index])}
+          aria-label={`Select input ${cell.index}`}
+        >
           select input #{cell.index}
         </button>
       )}

@@ -4,11 +4,11 @@
  * within a class) as a left-to-right tree. Hovering or focusing a node shows
  * its representative inputs; clicking selects all its inputs.
  */
-import { useMemo, useState, type KeyboardEvent } from 'react';
-import { cluster, hierarchy, type HierarchyPointNode } from 'd3';
-import type { HierarchyNode, HierarchyResponse, ThumbnailUrl } from '../types';
-import { classColor } from '../transforms/color';
-import { collectInputs, countLeaves, nodeKind, nodeRepresentatives } from '../transforms/tree';
+import { useMemo, useState, type KeyboardEvent } from "react";
+import { cluster, hierarchy, type HierarchyPointNode } from "d3";
+import type { HierarchyNode, HierarchyResponse, ThumbnailUrl } from "../types";
+import { classColor } from "../transforms/color";
+import { collectInputs, countLeaves, nodeKind, nodeRepresentatives } from "../transforms/tree";
 
 export interface HierarchyPanelProps {
   data: HierarchyResponse;
@@ -41,9 +41,9 @@ interface Laid {
 /** Colour of a node: its class (or its parent class for sub classes), grey above. */
 function nodeColor(n: HierarchyPointNode<HierarchyNode>): string {
   for (let p: HierarchyPointNode<HierarchyNode> | null = n; p; p = p.parent) {
-    if (typeof p.data.class === 'number' && p.data.class >= 0) return classColor(p.data.class);
+    if (typeof p.data.class === "number" && p.data.class >= 0) return classColor(p.data.class);
   }
-  return '#666';
+  return "var(--ce-tree-inner)";
 }
 
 export function HierarchyPanel(props: HierarchyPanelProps) {
@@ -54,7 +54,7 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
   const [focus, setFocus] = useState<number | null>(null);
 
   const label = (d: HierarchyNode) =>
-    typeof d.class === 'number' && classNames[d.class] !== undefined ? classNames[d.class] : d.name;
+    typeof d.class === "number" && classNames[d.class] !== undefined ? classNames[d.class] : d.name;
   const nodes = useMemo<Laid[]>(() => {
     const root = hierarchy<HierarchyNode>(data.tree, (d) => d.children);
     // Room at the right for the longest leaf label, at most 45% of the width.
@@ -78,7 +78,7 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
     onSelect(n.inputs.length > 0 ? n.inputs : nodeRepresentatives(n.node.data, 1000));
   };
   const onKey = (e: KeyboardEvent, n: Laid) => {
-    if (e.key === 'Enter' || e.key === ' ') {
+    if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
       select(n);
     }
@@ -100,7 +100,7 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
           role="tree"
           aria-label="Confusion hierarchy of classes"
         >
-          <g fill="none" stroke="#bbb" strokeWidth={1}>
+          <g fill="none" stroke="var(--ce-input-border)" strokeWidth={1}>
             {nodes
               .filter((n) => n.node.parent)
               .map((n) => {
@@ -117,7 +117,7 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
           {nodes.map((n) => {
             const isSel = selected ? n.inputs.some((i) => selected.has(i)) : false;
             const leaf = !n.node.children;
-            const size = n.kind === 'sub' ? 3.5 : n.kind === 'class' ? 5 : 4.5;
+            const size = n.kind === "sub" ? 3.5 : n.kind === "class" ? 5 : 4.5;
             return (
               <g
                 key={n.key}
@@ -127,7 +127,7 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
                 aria-level={n.node.depth + 1}
                 aria-label={`${n.kind} ${label(n.node.data)}, ${n.inputs.length} inputs`}
                 data-kind={n.kind}
-                className={`cep-tree-node${focus === n.key ? ' cep-active' : ''}`}
+                className={`cep-tree-node${focus === n.key ? " cep-active" : ""}`}
                 onMouseEnter={() => setFocus(n.key)}
                 onMouseLeave={() => setFocus((f) => (f === n.key ? null : f))}
                 onFocus={() => setFocus(n.key)}
@@ -135,16 +135,29 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
                 onClick={() => select(n)}
                 onKeyDown={(e) => onKey(e, n)}
               >
-                {n.kind === 'super' || n.kind === 'root' ? (
-                  <rect x={-size} y={-size} width={2 * size} height={2 * size} fill="#fff" stroke={n.color} strokeWidth={1.5} />
+                {n.kind === "super" || n.kind === "root" ? (
+                  <rect
+                    x={-size}
+                    y={-size}
+                    width={2 * size}
+                    height={2 * size}
+                    fill="var(--ce-panel)"
+                    stroke={n.color}
+                    strokeWidth={1.5}
+                  />
                 ) : (
-                  <circle r={size} fill={n.kind === 'class' ? n.color : '#fff'} stroke={n.color} strokeWidth={1.5} />
+                  <circle
+                    r={size}
+                    fill={n.kind === "class" ? n.color : "var(--ce-panel)"}
+                    stroke={n.color}
+                    strokeWidth={1.5}
+                  />
                 )}
-                {isSel && <circle r={size + 3} fill="none" stroke="#D55E00" strokeWidth={1.5} />}
+                {isSel && <circle r={size + 3} fill="none" stroke="var(--ce-mark)" strokeWidth={1.5} />}
                 <text
-                  x={leaf ? size + 4 : n.kind === 'root' ? -size : -size - 3}
+                  x={leaf ? size + 4 : n.kind === "root" ? -size : -size - 3}
                   y={leaf ? 3.5 : -size - 3}
-                  textAnchor={leaf || n.kind === 'root' ? 'start' : 'end'}
+                  textAnchor={leaf || n.kind === "root" ? "start" : "end"}
                   fontSize={10}
                 >
                   {label(n.node.data)}

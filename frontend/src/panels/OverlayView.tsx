@@ -2,7 +2,7 @@
  * One activation overlay image (paper Eq. 2) with alt text and a readable
  * message when the server answers 404 (no map logged for the layer/input).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useState } from "react";
 
 export interface OverlayViewProps {
   /** URL of the overlay PNG (from `overlayUrl(index, channel)`). */
@@ -20,10 +20,10 @@ export interface OverlayViewProps {
 }
 
 /** Message shown when the overlay cannot be loaded. */
-export const OVERLAY_MISSING = 'no activation map logged for this layer/input';
+export const OVERLAY_MISSING = "no activation map logged for this layer/input";
 
 export function OverlayView(props: OverlayViewProps) {
-  const { src, channel, index, size = 96, caption, testId = 'overlay' } = props;
+  const { src, channel, index, size = 96, caption, testId = "overlay" } = props;
   const [failed, setFailed] = useState(false);
   // A new image gets a fresh chance to load.
   useEffect(() => setFailed(false), [src]);

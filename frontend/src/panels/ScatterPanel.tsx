@@ -14,12 +14,12 @@ import {
   type KeyboardEvent,
   type MouseEvent,
   type PointerEvent,
-} from 'react';
-import type { DRMethod, ScatterResponse, ThumbnailUrl } from '../types';
-import { CLASS_PALETTE, classColor } from '../transforms/color';
-import { hullPath, type Point } from '../transforms/hull';
-import { clusterClassBars, clusterMembers, fitPoints, pointsInRect } from '../transforms/scatter';
-import { parseK } from '../transforms/dataset';
+} from "react";
+import type { DRMethod, ScatterResponse, ThumbnailUrl } from "../types";
+import { CLASS_PALETTE, classColor } from "../transforms/color";
+import { hullPath, type Point } from "../transforms/hull";
+import { clusterClassBars, clusterMembers, fitPoints, pointsInRect } from "../transforms/scatter";
+import { parseK } from "../transforms/dataset";
 
 /** Parameters of the `/scatter` request the controls edit. */
 export interface ScatterParams {
@@ -50,8 +50,8 @@ export interface ScatterPanelProps {
   height?: number;
 }
 
-export const DR_METHODS: DRMethod[] = ['pca', 'mds', 'tsne', 'umap'];
-const DR_LABELS: Record<DRMethod, string> = { pca: 'PCA', mds: 'MDS', tsne: 't-SNE', umap: 'UMAP' };
+export const DR_METHODS: DRMethod[] = ["pca", "mds", "tsne", "umap"];
+const DR_LABELS: Record<DRMethod, string> = { pca: "PCA", mds: "MDS", tsne: "t-SNE", umap: "UMAP" };
 
 const CONTROLS_H = 28;
 const LEGEND_H = 18;
@@ -96,7 +96,7 @@ export function ScatterPanel(props: ScatterPanelProps) {
         idx,
         path: hullPath(pts, HULL_PAD),
         bars,
-        color: top && top.cls >= 0 ? classColor(top.cls) : '#777',
+        color: top && top.cls >= 0 ? classColor(top.cls) : "var(--ce-panel-muted)",
         barX: Number.isFinite(x0) ? Math.max(1, Math.min(width - BAR_W - 1, x0 - HULL_PAD)) : 0,
         barY: Number.isFinite(y0) ? Math.max(1, y0 - HULL_PAD - bars.length * (BAR_H + 1) - 2) : 0,
       };
@@ -108,8 +108,8 @@ export function ScatterPanel(props: ScatterPanelProps) {
   const className = (c: number) => classNames[c] ?? `class ${c}`;
 
   // Local text of the K field; committed on Enter / blur.
-  const [kText, setKText] = useState(params?.k == null ? '' : String(params.k));
-  useEffect(() => setKText(params?.k == null ? '' : String(params.k)), [params?.k]);
+  const [kText, setKText] = useState(params?.k == null ? "" : String(params.k));
+  useEffect(() => setKText(params?.k == null ? "" : String(params.k)), [params?.k]);
   const kValue = parseK(kText);
   const kInvalid = Number.isNaN(kValue) || (kValue !== null && kValue > n);
   // Enter then blur must not send the same K twice before the parent updates `params`.
@@ -159,12 +159,11 @@ export function ScatterPanel(props: ScatterPanelProps) {
   const selectCluster = (idx: number[], additive: boolean) =>
     onSelect(additive ? [...new Set([...selected, ...idx])] : idx);
   const keySelect = (e: KeyboardEvent, fn: () => void) => {
-    if (e.key === 'Enter' || e.key === ' ') {
+    if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
       fn();
     }
   };
-
 
   return (
     <div className="cep-panel cep-scatter" style={{ width }}>
@@ -203,7 +202,7 @@ export function ScatterPanel(props: ScatterPanelProps) {
                   value={kText}
                   onChange={(e) => setKText(e.target.value)}
                   onBlur={commitK}
-                  onKeyDown={(e) => e.key === 'Enter' && commitK()}
+                  onKeyDown={(e) => e.key === "Enter" && commitK()}
                 />
               </label>
             </>
@@ -290,7 +289,7 @@ export function ScatterPanel(props: ScatterPanelProps) {
                 cy={screen[i][1]}
                 r={(thumbs ? THUMB / 2 : POINT_R) + 3}
                 fill="none"
-                stroke="#d62728"
+                stroke="var(--ce-outlier)"
                 strokeWidth={1.5}
               />
             ) : null,
@@ -305,13 +304,13 @@ export function ScatterPanel(props: ScatterPanelProps) {
               role="button"
               aria-label={`Select cluster ${c.info.id}: ${c.info.size} inputs, ${c.bars
                 .map((b) => `${b.count} ${b.name}`)
-                .join(', ')}`}
+                .join(", ")}`}
               onClick={(e) => selectCluster(c.idx, e.shiftKey)}
               onKeyDown={(e) => keySelect(e, () => selectCluster(c.idx, e.shiftKey))}
               className="cep-bar"
             >
-              <title>{`cluster ${c.info.id} (${c.info.size}): ${c.bars.map((b) => `${b.name} ${b.count}`).join(', ')}`}</title>
-              <rect width={BAR_W} height={c.bars.length * (BAR_H + 1) + 1} fill="#fff" fillOpacity={0.8} />
+              <title>{`cluster ${c.info.id} (${c.info.size}): ${c.bars.map((b) => `${b.name} ${b.count}`).join(", ")}`}</title>
+              <rect width={BAR_W} height={c.bars.length * (BAR_H + 1) + 1} fill="var(--ce-panel)" fillOpacity={0.8} />
               {c.bars.map((b, k) => (
                 <rect
                   key={k}
@@ -319,7 +318,7 @@ export function ScatterPanel(props: ScatterPanelProps) {
                   y={1 + k * (BAR_H + 1)}
                   width={Math.max(1, b.fraction * BAR_W)}
                   height={BAR_H}
-                  fill={b.cls >= 0 ? classColor(b.cls) : '#999'}
+                  fill={b.cls >= 0 ? classColor(b.cls) : "var(--ce-unknown-class)"}
                 />
               ))}
             </g>
@@ -332,8 +331,8 @@ export function ScatterPanel(props: ScatterPanelProps) {
             y={Math.min(brush.a[1], brush.b[1])}
             width={Math.abs(brush.b[0] - brush.a[0])}
             height={Math.abs(brush.b[1] - brush.a[1])}
-            fill="rgba(0,114,178,0.1)"
-            stroke="#0072B2"
+            fill="var(--ce-brush-fill)"
+            stroke="var(--ce-link)"
             strokeDasharray="3 2"
             pointerEvents="none"
           />
@@ -374,12 +373,12 @@ const PointsLayer = memo(function PointsLayer(props: PointsLayerProps) {
     return anySelected ? [...idx.filter((i) => !selected.has(i)), ...idx.filter((i) => selected.has(i))] : idx;
   }, [screen, selected, anySelected]);
   return (
-    <g className="cep-points" style={{ pointerEvents: brushing ? 'none' : undefined }}>
+    <g className="cep-points" style={{ pointerEvents: brushing ? "none" : undefined }}>
       {drawOrder.map((i) => {
         const [x, y] = screen[i];
         const cls = labels[i];
         const isSel = selected.has(i);
-        const title = `#${i} · ${classNames[cls] ?? `class ${cls}`} · cluster ${clusters[i]}${outliers.has(i) ? ' · outlier' : ''}`;
+        const title = `#${i} · ${classNames[cls] ?? `class ${cls}`} · cluster ${clusters[i]}${outliers.has(i) ? " · outlier" : ""}`;
         const opacity = anySelected && !isSel ? 0.3 : 1;
         const onClick = (e: MouseEvent) => onPoint(i, e.shiftKey || e.metaKey || e.ctrlKey);
         if (thumbs && thumbnailUrl) {
@@ -393,7 +392,7 @@ const PointsLayer = memo(function PointsLayer(props: PointsLayerProps) {
               width={THUMB}
               height={THUMB}
               opacity={opacity}
-              className={isSel ? 'cep-selected' : undefined}
+              className={isSel ? "cep-selected" : undefined}
               onClick={onClick}
             >
               <title>{title}</title>
@@ -412,10 +411,10 @@ const PointsLayer = memo(function PointsLayer(props: PointsLayerProps) {
             r={isSel ? POINT_R + 1.5 : POINT_R}
             fill={classColor(cls)}
             opacity={opacity}
-            stroke={isSel ? '#000' : round > 0 ? '#333' : '#fff'}
+            stroke={isSel ? "var(--ce-strong)" : round > 0 ? "var(--ce-tree-text)" : "var(--ce-panel)"}
             strokeWidth={isSel ? 1.5 : round > 0 ? 1.2 : 0.6}
-            strokeDasharray={round > 1 ? '1.5 1' : undefined}
-            className={isSel ? 'cep-selected' : undefined}
+            strokeDasharray={round > 1 ? "1.5 1" : undefined}
+            className={isSel ? "cep-selected" : undefined}
             onClick={onClick}
           >
             <title>{title}</title>

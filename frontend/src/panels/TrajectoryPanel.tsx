@@ -6,13 +6,13 @@
  * Catmull–Rom polylines through their positions at every step.
  * Pure rendering: data and callbacks come from props.
  */
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { curveCatmullRom, line } from 'd3';
-import type { AlignMethod, DRMethod, TrajectoryResponse } from '../types';
-import { classColor } from '../transforms/color';
-import type { Point } from '../transforms/hull';
-import { fitPoints } from '../transforms/scatter';
-import { advance, allFramePoints, frameIndex, pointsAt, trajectories } from '../transforms/trajectory';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { curveCatmullRom, line } from "d3";
+import type { AlignMethod, DRMethod, TrajectoryResponse } from "../types";
+import { classColor } from "../transforms/color";
+import type { Point } from "../transforms/hull";
+import { fitPoints } from "../transforms/scatter";
+import { advance, allFramePoints, frameIndex, pointsAt, trajectories } from "../transforms/trajectory";
 
 /** Parameters of the `/trajectory` request the controls edit. */
 export interface TrajectoryParams {
@@ -39,10 +39,10 @@ export interface TrajectoryPanelProps {
 }
 
 const METHODS: Array<{ value: DRMethod; label: string }> = [
-  { value: 'pca', label: 'PCA' },
-  { value: 'mds', label: 'MDS' },
-  { value: 'tsne', label: 't-SNE' },
-  { value: 'umap', label: 'UMAP' },
+  { value: "pca", label: "PCA" },
+  { value: "mds", label: "MDS" },
+  { value: "tsne", label: "t-SNE" },
+  { value: "umap", label: "UMAP" },
 ];
 const CONTROLS_H = 26;
 const PLAYER_H = 28;
@@ -55,7 +55,7 @@ const smooth = line<Point>()
   .curve(curveCatmullRom.alpha(0.5));
 
 function fmt(v: number | undefined): string {
-  return v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(3);
+  return v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(3);
 }
 
 export function TrajectoryPanel(props: TrajectoryPanelProps) {
@@ -98,7 +98,10 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
   }, [playing, nFrames, last, fps]);
 
   // One transform for all frames, so the camera stays still while points move.
-  const transform = useMemo(() => fitPoints(allFramePoints(data.frames), width, plotH, 14), [data.frames, width, plotH]);
+  const transform = useMemo(
+    () => fitPoints(allFramePoints(data.frames), width, plotH, 14),
+    [data.frames, width, plotH],
+  );
   const screen = useMemo<Point[]>(
     () => (nFrames ? pointsAt(data.frames, position).map((p) => transform.apply(p)) : []),
     [data.frames, position, transform, nFrames],
@@ -107,7 +110,7 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
     () =>
       trajectories(data.frames, selected).map((t) => ({
         index: t.index,
-        d: smooth(t.points.map((p) => transform.apply(p))) ?? '',
+        d: smooth(t.points.map((p) => transform.apply(p))) ?? "",
         stops: t.points.map((p) => transform.apply(p)),
       })),
     [data.frames, selected, transform],
@@ -130,7 +133,7 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
     setPosition(Math.max(0, Math.min(last, f)));
   };
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === ' ' || e.key === 'k') {
+    if (e.key === " " || e.key === "k") {
       e.preventDefault();
       setPlaying((p) => !p);
     }
@@ -157,17 +160,20 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
               </option>
             ))}
           </select>
-          <label className="cep-toggle" title="Rotate each frame onto the previous one (orthogonal Procrustes) so only real movement shows">
+          <label
+            className="cep-toggle"
+            title="Rotate each frame onto the previous one (orthogonal Procrustes) so only real movement shows"
+          >
             <input
               type="checkbox"
-              checked={params.align === 'procrustes'}
-              onChange={(e) => onParams({ align: e.target.checked ? 'procrustes' : 'none' })}
+              checked={params.align === "procrustes"}
+              onChange={(e) => onParams({ align: e.target.checked ? "procrustes" : "none" })}
               data-testid="trajectory-align"
             />
             align
           </label>
           <span className="cep-muted" title="Inputs present at every step (matched by sample id)">
-            {data.matched} matched{droppedTotal ? ` · ${droppedTotal} dropped` : ''}
+            {data.matched} matched{droppedTotal ? ` · ${droppedTotal} dropped` : ""}
           </span>
         </div>
       )}
@@ -177,11 +183,11 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
           className="cep-play"
           onClick={() => setPlaying((p) => !p)}
           disabled={nFrames < 2}
-          aria-label={playing ? 'Pause the animation' : 'Play the animation across steps'}
+          aria-label={playing ? "Pause the animation" : "Play the animation across steps"}
           aria-pressed={playing}
           data-testid="trajectory-play"
         >
-          {playing ? '❚❚' : '▶'}
+          {playing ? "❚❚" : "▶"}
         </button>
         <input
           type="range"
@@ -191,14 +197,14 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
           value={frame}
           disabled={nFrames < 2}
           aria-label="Trajectory step"
-          aria-valuetext={`step ${step ?? ''}`}
+          aria-valuetext={`step ${step ?? ""}`}
           data-testid="trajectory-slider"
           onChange={(e) => goTo(Number(e.target.value))}
         />
         <span className="cep-step" aria-live="polite">
-          step {step ?? '–'}
+          step {step ?? "–"}
           <span className="cep-muted">
-            {' '}
+            {" "}
             ({frame + 1}/{nFrames})
           </span>
         </span>
@@ -213,7 +219,7 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
         data-points={n}
         data-trajectories={paths.length}
         role="img"
-        aria-label={`${data.method} projection of ${n} inputs at step ${step ?? ''}, frame ${frame + 1} of ${nFrames}${paths.length ? `, ${paths.length} trajectories` : ''}`}
+        aria-label={`${data.method} projection of ${n} inputs at step ${step ?? ""}, frame ${frame + 1} of ${nFrames}${paths.length ? `, ${paths.length} trajectories` : ""}`}
       >
         <rect width={width} height={plotH} fill="transparent" onClick={(e) => !e.shiftKey && onSelect([])} />
         <g className="cep-trails" pointerEvents="none">
@@ -221,10 +227,18 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
             const color = classColor(Math.max(0, data.labels[p.index] ?? 0));
             return (
               <g key={p.index} data-trajectory={p.index}>
-                <path d={p.d} fill="none" stroke="#fff" strokeWidth={3.5} strokeOpacity={0.8} />
+                <path d={p.d} fill="none" stroke="var(--ce-panel)" strokeWidth={3.5} strokeOpacity={0.8} />
                 <path d={p.d} fill="none" stroke={color} strokeWidth={1.6} />
                 {p.stops.map(([x, y], k) => (
-                  <circle key={k} cx={x} cy={y} r={k === frame ? 0 : 1.8} fill="#fff" stroke={color} strokeWidth={1} />
+                  <circle
+                    key={k}
+                    cx={x}
+                    cy={y}
+                    r={k === frame ? 0 : 1.8}
+                    fill="var(--ce-panel)"
+                    stroke={color}
+                    strokeWidth={1}
+                  />
                 ))}
               </g>
             );
@@ -245,7 +259,7 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
                 r={isSel ? POINT_R + 1.5 : POINT_R}
                 fill={classColor(cls)}
                 opacity={anySelected && !isSel ? 0.35 : 0.9}
-                stroke={isSel ? '#000' : '#fff'}
+                stroke={isSel ? "var(--ce-strong)" : "var(--ce-panel)"}
                 strokeWidth={isSel ? 1.5 : 0.6}
                 onClick={(e) => clickPoint(i, e.shiftKey)}
               >
@@ -262,7 +276,9 @@ export function TrajectoryPanel(props: TrajectoryPanelProps) {
             <span className="cep-muted"> (unaligned {fmt(dispRaw)})</span>
           </span>
         ) : (
-          <span className="cep-muted">{anySelected ? `${paths.length} trajectories` : 'click points to follow them across steps'}</span>
+          <span className="cep-muted">
+            {anySelected ? `${paths.length} trajectories` : "click points to follow them across steps"}
+          </span>
         )}
       </div>
     </div>

@@ -2,25 +2,25 @@
  * Colours: class palette (colour-blind safe) and 256-entry lookup tables for
  * matrices, plus the RGBA rasterizer used by the canvas panels.
  */
-import { interpolateBlues, interpolateGreens, interpolateViridis, rgb, schemeTableau10 } from 'd3';
+import { interpolateBlues, interpolateGreens, interpolateViridis, rgb, schemeTableau10 } from "d3";
 
 /** Okabe–Ito palette (colour-blind safe), black moved last. */
 export const OKABE_ITO: readonly string[] = [
-  '#E69F00',
-  '#56B4E9',
-  '#009E73',
-  '#F0E442',
-  '#0072B2',
-  '#D55E00',
-  '#CC79A7',
-  '#000000',
+  "#E69F00",
+  "#56B4E9",
+  "#009E73",
+  "#F0E442",
+  "#0072B2",
+  "#D55E00",
+  "#CC79A7",
+  "#000000",
 ];
 
 /** Class palette: Okabe–Ito first, then Tableau 10. */
 export const CLASS_PALETTE: readonly string[] = [...OKABE_ITO, ...schemeTableau10];
 
 /** Point shapes used when the palette repeats (class >= palette length). */
-export const CLASS_SHAPES = ['circle', 'square', 'triangle', 'diamond'] as const;
+export const CLASS_SHAPES = ["circle", "square", "triangle", "diamond"] as const;
 export type ClassShape = (typeof CLASS_SHAPES)[number];
 
 function checkClass(cls: number): void {
@@ -40,7 +40,7 @@ function checkClass(cls: number): void {
  */
 export function classColor(cls: number, palette: readonly string[] = CLASS_PALETTE): string {
   checkClass(cls);
-  if (palette.length === 0) throw new RangeError('palette must not be empty');
+  if (palette.length === 0) throw new RangeError("palette must not be empty");
   return palette[cls % palette.length];
 }
 
@@ -54,7 +54,7 @@ export function classShape(cls: number, paletteSize: number = CLASS_PALETTE.leng
 }
 
 /** Named continuous colour maps. */
-export type ColormapName = 'viridis' | 'blues' | 'greens';
+export type ColormapName = "viridis" | "blues" | "greens";
 
 const INTERPOLATORS: Record<ColormapName, (t: number) => string> = {
   viridis: interpolateViridis,
@@ -100,13 +100,13 @@ export function lutColor(lut: ColorLut, t: number): string {
 }
 
 /** CSS `linear-gradient` of a LUT, for colour-bar legends. */
-export function lutGradient(lut: ColorLut, stops = 8, direction = 'to right'): string {
+export function lutGradient(lut: ColorLut, stops = 8, direction = "to right"): string {
   const parts: string[] = [];
   for (let s = 0; s <= stops; s++) {
     const t = s / stops;
     parts.push(`${lutColor(lut, t)} ${Math.round(t * 100)}%`);
   }
-  return `linear-gradient(${direction}, ${parts.join(', ')})`;
+  return `linear-gradient(${direction}, ${parts.join(", ")})`;
 }
 
 /** Colour drawn for NaN / non-finite cells. */
@@ -135,7 +135,7 @@ export function renderMatrixRGBA(
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) {
     throw new RangeError(`range must be finite with lo <= hi, got [${lo}, ${hi}]`);
   }
-  if (lut.length !== 768) throw new RangeError('lut must hold 256 RGB triples');
+  if (lut.length !== 768) throw new RangeError("lut must hold 256 RGB triples");
   const size = rows * cols * 4;
   if (out && out.length !== size) {
     throw new RangeError(`out must have ${size} bytes, got ${out.length}`);

@@ -42,7 +42,7 @@ export function perClassAccuracy(
     else wrong[y].set(p, (wrong[y].get(p) ?? 0) + 1);
   });
   return count.map((n, cls) => {
-    let confusedWith: ClassAccuracy['confusedWith'] = null;
+    let confusedWith: ClassAccuracy["confusedWith"] = null;
     for (const [c, k] of wrong[cls]) {
       if (!confusedWith || k > confusedWith.count || (k === confusedWith.count && c < confusedWith.cls)) {
         confusedWith = { cls: c, count: k };
@@ -55,7 +55,7 @@ export function perClassAccuracy(
 /** Parse a K text field: empty -> null (X-Means); else a positive integer or NaN. */
 export function parseK(text: string): number | null {
   const t = text.trim();
-  if (t === '') return null;
+  if (t === "") return null;
   if (!/^\d+$/.test(t)) return NaN;
   const k = Number(t);
   return k >= 1 ? k : NaN;

@@ -2,8 +2,8 @@
  * Diverging colour scale of the diff view: d3's RdBu on a symmetric range,
  * blue for B < A, white for no change, red for B > A.
  */
-import { interpolateRdBu, rgb } from 'd3';
-import type { ColorLut } from './color';
+import { interpolateRdBu, rgb } from "d3";
+import type { ColorLut } from "./color";
 
 let rdbu: ColorLut | null = null;
 
@@ -37,7 +37,7 @@ export function symmetricRange(values: Iterable<Iterable<number>> | readonly [nu
     if (Number.isFinite(v) && Math.abs(v) > m) m = Math.abs(v);
   };
   for (const row of values as Iterable<number | Iterable<number>>) {
-    if (typeof row === 'number') visit(row);
+    if (typeof row === "number") visit(row);
     else for (const v of row) visit(v);
   }
   return m > 0 ? [-m, m] : [-1, 1];

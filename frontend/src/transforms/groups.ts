@@ -32,7 +32,7 @@ export function groupsFromBoundaries(
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
   const cuts = boundaries.filter((b) => Number.isInteger(b) && b > 0 && b < n);
   for (let i = 1; i < cuts.length; i++) {
-    if (cuts[i] < cuts[i - 1]) throw new RangeError('class_boundaries must be ascending');
+    if (cuts[i] < cuts[i - 1]) throw new RangeError("class_boundaries must be ascending");
   }
   const edges = [0, ...cuts, n];
   const out: ColumnGroup[] = [];
@@ -54,10 +54,7 @@ export function groupsFromBoundaries(
  * Returns:
  *   Runs of equal class; a label repeated non-consecutively yields two groups.
  */
-export function groupColumnsByClass(
-  columns: readonly number[],
-  labels: readonly number[],
-): ColumnGroup[] {
+export function groupColumnsByClass(columns: readonly number[], labels: readonly number[]): ColumnGroup[] {
   const out: ColumnGroup[] = [];
   for (let c = 0; c < columns.length; c++) {
     const idx = columns[c];

@@ -2,7 +2,7 @@
  * Pure helpers of the activation heatmap (channels x inputs, paper Sect. V-F):
  * rasterization, metric columns, layout and hit testing.
  */
-import { colormapLut, renderMatrixRGBA, type ColorLut, type ColormapName } from './color';
+import { colormapLut, renderMatrixRGBA, type ColorLut, type ColormapName } from "./color";
 
 export interface HeatmapImageOptions {
   /** Colour map (default `blues`: dark blue = strong, as the paper's stripes). */
@@ -28,23 +28,23 @@ export function renderHeatmapImage(
   range: readonly [number, number],
   options: HeatmapImageOptions = {},
 ): Uint8ClampedArray<ArrayBuffer> {
-  const lut = colormapLut(options.colormap ?? 'blues', options.reversed ?? false);
+  const lut = colormapLut(options.colormap ?? "blues", options.reversed ?? false);
   return renderMatrixRGBA(values, range, lut, options.out);
 }
 
 /** Metric columns drawn right of the heatmap, in this order. */
-export const METRIC_KEYS = ['pairwise', 'variance', 'filter_norm'] as const;
+export const METRIC_KEYS = ["pairwise", "variance", "filter_norm"] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 export const METRIC_LABELS: Record<MetricKey, string> = {
-  pairwise: 'pairwise distance (Eq. 3)',
-  variance: 'variance',
-  filter_norm: 'filter L2 norm',
+  pairwise: "pairwise distance (Eq. 3)",
+  variance: "variance",
+  filter_norm: "filter L2 norm",
 };
 /** Column headers, in the paper's notation (ζ: Eq. 3, σ²: variance, ‖W‖: filter norm). */
 export const METRIC_SHORT: Record<MetricKey, string> = {
-  pairwise: 'ζ',
-  variance: 'σ²',
-  filter_norm: '‖W‖',
+  pairwise: "ζ",
+  variance: "σ²",
+  filter_norm: "‖W‖",
 };
 
 /** Metrics present in a response (filter_norm is optional). */
@@ -70,7 +70,7 @@ export function presentMetrics(
  */
 export function renderMetricColumns(
   columns: readonly (readonly number[])[],
-  lut: ColorLut = colormapLut('greens'),
+  lut: ColorLut = colormapLut("greens"),
 ): Uint8ClampedArray<ArrayBuffer> {
   const width = columns.length;
   const rows = width > 0 ? columns[0].length : 0;
@@ -141,13 +141,12 @@ export function heatmapLayout(opts: {
   for (const [k, v] of Object.entries({ rows, cols, metrics })) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer, got ${v}`);
   }
-  if (!(width > 0) || !(maxHeight > 0)) throw new RangeError('width and maxHeight must be > 0');
+  if (!(width > 0) || !(maxHeight > 0)) throw new RangeError("width and maxHeight must be > 0");
   const metricW = opts.metricW ?? 14;
   const gap = metrics > 0 ? (opts.gap ?? 6) : 0;
   const heatW = Math.max(cols, width - gap - metrics * metricW);
   const cellW = cols > 0 ? heatW / cols : 0;
-  const cellH =
-    rows > 0 ? Math.min(opts.maxRowH ?? 14, Math.max(opts.minRowH ?? 0.5, maxHeight / rows)) : 0;
+  const cellH = rows > 0 ? Math.min(opts.maxRowH ?? 14, Math.max(opts.minRowH ?? 0.5, maxHeight / rows)) : 0;
   const heatH = rows * cellH;
   return {
     rows,
@@ -164,9 +163,7 @@ export function heatmapLayout(opts: {
   };
 }
 
-export type HeatmapHit =
-  | { kind: 'cell'; row: number; col: number }
-  | { kind: 'metric'; row: number; metric: number };
+export type HeatmapHit = { kind: "cell"; row: number; col: number } | { kind: "metric"; row: number; metric: number };
 
 /** What lies under canvas point (x, y) in CSS pixels; null for gaps/outside. */
 export function heatmapHit(layout: HeatmapLayout, x: number, y: number): HeatmapHit | null {
@@ -174,11 +171,11 @@ export function heatmapHit(layout: HeatmapLayout, x: number, y: number): Heatmap
   const row = Math.min(layout.rows - 1, Math.floor(y / layout.cellH));
   if (x < layout.heatW) {
     if (layout.cols === 0) return null;
-    return { kind: 'cell', row, col: Math.min(layout.cols - 1, Math.floor(x / layout.cellW)) };
+    return { kind: "cell", row, col: Math.min(layout.cols - 1, Math.floor(x / layout.cellW)) };
   }
   const mx = x - layout.metricX;
   if (mx >= 0 && mx < layout.metrics * layout.metricW) {
-    return { kind: 'metric', row, metric: Math.floor(mx / layout.metricW) };
+    return { kind: "metric", row, metric: Math.floor(mx / layout.metricW) };
   }
   return null;
 }

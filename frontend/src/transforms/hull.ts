@@ -2,7 +2,7 @@
  * Cluster enclosures for the scatter view: a padded convex hull smoothed with
  * a closed Catmull–Rom curve (paper Sect. V-D).
  */
-import { curveCatmullRomClosed, line, polygonHull } from 'd3';
+import { curveCatmullRomClosed, line, polygonHull } from "d3";
 
 export type Point = [number, number];
 
@@ -75,10 +75,10 @@ const smoothLine = line<Point>().curve(curveCatmullRomClosed.alpha(0.5));
  */
 export function hullPath(points: readonly Point[], pad: number): string {
   const hull = paddedHull(points, pad);
-  if (hull.length === 0) return '';
-  const d = smoothLine(hull) ?? '';
+  if (hull.length === 0) return "";
+  const d = smoothLine(hull) ?? "";
   // d3's closed Catmull–Rom returns to the start without a closepath command.
-  return d && !d.endsWith('Z') ? d + 'Z' : d;
+  return d && !d.endsWith("Z") ? d + "Z" : d;
 }
 
 /** Centroid (mean) of points; `null` for none. */

@@ -3,12 +3,7 @@
  */
 
 /** Cell (row, col) under (x, y) in a `size x size` drawing of an `n x n` matrix. */
-export function squareCellAt(
-  n: number,
-  size: number,
-  x: number,
-  y: number,
-): { row: number; col: number } | null {
+export function squareCellAt(n: number, size: number, x: number, y: number): { row: number; col: number } | null {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a non-negative integer, got ${n}`);
   if (!(size > 0)) throw new RangeError(`size must be > 0, got ${size}`);
   if (n === 0 || !(x >= 0) || !(y >= 0) || x >= size || y >= size) return null;

@@ -2,8 +2,8 @@
  * Pure helpers of the scatter view: fitting points to the plot, brushing and
  * per-cluster class bars.
  */
-import type { ClusterInfo } from '../types';
-import type { Point } from './hull';
+import type { ClusterInfo } from "../types";
+import type { Point } from "./hull";
 
 /** Affine map from data space to a `width x height` box with a margin. */
 export interface PlotTransform {
@@ -82,11 +82,7 @@ export interface ClassBar {
  * Class bars of a cluster, largest first (ties by class id), at most `max`
  * bars; the remaining classes are folded into one `other` bar (cls -1).
  */
-export function clusterClassBars(
-  info: ClusterInfo,
-  classNames: readonly string[],
-  max = 4,
-): ClassBar[] {
+export function clusterClassBars(info: ClusterInfo, classNames: readonly string[], max = 4): ClassBar[] {
   const total = info.size > 0 ? info.size : Object.values(info.class_counts).reduce((s, c) => s + c, 0);
   const bars: ClassBar[] = Object.entries(info.class_counts)
     .filter(([, count]) => count > 0)

@@ -2,7 +2,7 @@
  * Pure helpers of the timeline view: the layer x step grid of one run, cell
  * hit testing, the colour domain and per-layer series across runs.
  */
-import type { TimelineResponse, TimelineRun } from '../types';
+import type { TimelineResponse, TimelineRun } from "../types";
 
 /** One run as a layer x step grid, rows in display order. */
 export interface TimelineGrid {
@@ -19,7 +19,7 @@ export interface TimelineGrid {
 }
 
 function finiteOrNull(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
 }
 
 /**
@@ -72,7 +72,7 @@ export interface GridGeometry {
 
 /** The cell (row, col) under the point (x, y), or null outside the grid. */
 export function gridCellAt(g: GridGeometry, x: number, y: number): { row: number; col: number } | null {
-  if (!(g.cellW > 0) || !(g.cellH > 0)) throw new RangeError('cell size must be > 0');
+  if (!(g.cellW > 0) || !(g.cellH > 0)) throw new RangeError("cell size must be > 0");
   const col = Math.floor((x - g.x0) / g.cellW);
   const row = Math.floor((y - g.y0) / g.cellH);
   if (!(col >= 0 && col < g.cols && row >= 0 && row < g.rows)) return null;
@@ -112,8 +112,8 @@ export interface RunSeries {
 export function layerSeries(resp: TimelineResponse, layer: string): RunSeries[] {
   return resp.runs.map((run) => {
     const li = run.layers.indexOf(layer);
-    const score: RunSeries['score'] = [];
-    const accuracy: RunSeries['accuracy'] = [];
+    const score: RunSeries["score"] = [];
+    const accuracy: RunSeries["accuracy"] = [];
     run.steps.forEach((step, c) => {
       const v = li >= 0 ? finiteOrNull(run.scores[li]?.[c]) : null;
       if (v !== null) score.push({ step, value: v });

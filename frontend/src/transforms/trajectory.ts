@@ -2,8 +2,8 @@
  * Pure helpers of the animated, aligned scatterplot across steps: frame
  * interpolation, playback position and per-input trajectories.
  */
-import type { TrajectoryFrame } from '../types';
-import type { Point } from './hull';
+import type { TrajectoryFrame } from "../types";
+import type { Point } from "./hull";
 
 /**
  * Linear interpolation between two frames' points.
@@ -36,7 +36,7 @@ export function interpolatePoints(
  *     to 3); clamped to `[0, frames.length - 1]`.
  */
 export function pointsAt(frames: readonly TrajectoryFrame[], position: number): Point[] {
-  if (!frames.length) throw new RangeError('no frames');
+  if (!frames.length) throw new RangeError("no frames");
   const last = frames.length - 1;
   const p = Number.isFinite(position) ? Math.max(0, Math.min(last, position)) : 0;
   const i = Math.floor(p);

@@ -1,7 +1,7 @@
 /**
  * Helpers of the confusion hierarchy tree.
  */
-import type { HierarchyNode } from '../types';
+import type { HierarchyNode } from "../types";
 
 /** A node with its position in the tree. */
 export interface FlatNode {
@@ -11,15 +11,15 @@ export interface FlatNode {
   depth: number;
   node: HierarchyNode;
   /** `super`, `class`, `sub` or `root` (depth 0) by the fields present. */
-  kind: 'root' | 'super' | 'class' | 'sub';
+  kind: "root" | "super" | "class" | "sub";
 }
 
 /** Kind of a node: from its fields, the root by depth. */
-export function nodeKind(node: HierarchyNode, depth: number): FlatNode['kind'] {
-  if (depth === 0) return 'root';
-  if (typeof node.class === 'number') return 'class';
-  if (Array.isArray(node.inputs)) return 'sub';
-  return 'super';
+export function nodeKind(node: HierarchyNode, depth: number): FlatNode["kind"] {
+  if (depth === 0) return "root";
+  if (typeof node.class === "number") return "class";
+  if (Array.isArray(node.inputs)) return "sub";
+  return "super";
 }
 
 /** Depth-first (pre-order) list of all nodes. Throws on cycles / deep trees. */
@@ -28,14 +28,12 @@ export function flattenTree(root: HierarchyNode, maxDepth = 64): FlatNode[] {
   const seen = new Set<HierarchyNode>();
   const visit = (node: HierarchyNode, id: string, parentId: string | null, depth: number) => {
     if (depth > maxDepth) throw new RangeError(`tree deeper than ${maxDepth}`);
-    if (seen.has(node)) throw new RangeError('tree contains a cycle');
+    if (seen.has(node)) throw new RangeError("tree contains a cycle");
     seen.add(node);
     out.push({ id, parentId, depth, node, kind: nodeKind(node, depth) });
-    (node.children ?? []).forEach((child, i) =>
-      visit(child, id === '' ? String(i) : `${id}/${i}`, id, depth + 1),
-    );
+    (node.children ?? []).forEach((child, i) => visit(child, id === "" ? String(i) : `${id}/${i}`, id, depth + 1));
   };
-  visit(root, '', null, 0);
+  visit(root, "", null, 0);
   return out;
 }
 

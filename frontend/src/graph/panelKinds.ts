@@ -1,0 +1,33 @@
+/** The panels a layer node can show, their labels and fixed sizes (the graph layout needs them). */
+/** The panels a layer node can show ("details inside"). */
+export type PanelKind = "scatter" | "jaccard" | "heatmap" | "hierarchy" | "trajectory" | "diff";
+
+export const PANEL_KINDS: PanelKind[] = ["scatter", "jaccard", "heatmap", "hierarchy", "trajectory", "diff"];
+
+export const PANEL_LABELS: Record<PanelKind, { label: string; title: string }> = {
+  scatter: { label: "Scatter", title: "Scatterplot: 2D projection of the inputs' channel summaries, with clusters" },
+  jaccard: { label: "Jaccard", title: "Jaccard similarity of the inputs' top activated channels" },
+  heatmap: { label: "Heatmap", title: "Channel x input activation heatmap; click a cell for its activation overlay" },
+  hierarchy: { label: "Hierarchy", title: "Confusion hierarchy of classes built from shared top channels" },
+  trajectory: {
+    label: "Trajectory",
+    title: "Animated scatterplot across steps (frames aligned); selected inputs show their trajectories",
+  },
+  diff: { label: "Diff", title: "Difference of the channel summaries between two (run, step) pairs, and rank changes" },
+};
+
+/** Inner width of a panel inside a node, in pixels. */
+export const PANEL_WIDTH = 340;
+
+/** Channels per heatmap page. */
+export const HEATMAP_PAGE = 256;
+
+/** Body height of each panel (fixed, so the graph layout knows node sizes). */
+export const PANEL_HEIGHT: Record<PanelKind, number> = {
+  scatter: 300,
+  jaccard: 390,
+  heatmap: 400,
+  hierarchy: 300,
+  trajectory: 330,
+  diff: 420,
+};
