@@ -44,6 +44,8 @@ from werkzeug import wrappers
 from tensorboard_plugin_channelexplorer import metadata, native_threads, queries, static_files
 from tensorboard_plugin_channelexplorer.cache import LRUCache
 from tensorboard_plugin_channelexplorer.handlers import across, data, step_views
+from tensorboard_plugin_channelexplorer.handlers import channels as channel_views
+from tensorboard_plugin_channelexplorer.handlers import suspects as suspects_handler
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.reader import Reader
 from tensorboard_plugin_channelexplorer.responses import json_route
@@ -121,9 +123,14 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
             "/heatmap": self.heatmap_route,
             "/overlay": self.overlay_route,
             "/dataset": self.dataset_route,
+            "/suspects": self.suspects_route,
             "/timeline": self.timeline_route,
             "/trajectory": self.trajectory_route,
             "/diff": self.diff_route,
+            "/channel_clusters": self.channel_clusters_route,
+            "/channel_card": self.channel_card_route,
+            "/channel_embedding": self.channel_embedding_route,
+            "/channel_edges": self.channel_edges_route,
         }
 
     def _handler_context(self, request) -> HandlerContext:
@@ -137,7 +144,8 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
             warned=self._warned,
             list_ttl=LIST_TTL_S,
         )
-        return HandlerContext(reader=reader, cache=self._cache, run_compute=native_threads.run_capped)
+        return HandlerContext(reader=reader, cache=self._cache, run_compute=native_threads.run_capped,
+                              warned=self._warned)
 
     # ---------------------------------------------------------------- static
     @wrappers.Request.application
@@ -217,6 +225,11 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
         return step_views.dataset(ctx, queries.DatasetQuery.parse(args))
 
     @json_route
+    def suspects_route(self, ctx, args):
+        """``/suspects``: ranked suspect labels per layer."""
+        return suspects_handler.suspects(ctx, suspects_handler.SuspectsQuery.parse(args))
+
+    @json_route
     def timeline_route(self, ctx, args):
         """``/timeline``: separability score per layer and step, accuracy per step, for one or more runs."""
         return across.timeline(ctx, queries.TimelineQuery.parse(args))
@@ -230,3 +243,23 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
     def diff_route(self, ctx, args):
         """``/diff``: Jaccard difference and channel rank changes between two steps or runs of a layer."""
         return across.diff(ctx, queries.DiffQuery.parse(args))
+
+    @json_route
+    def channel_clusters_route(self, ctx, args):
+        """``/channel_clusters``: clusters of a layer's channels, seriation and treemap (CNNVis)."""
+        return channel_views.channel_clusters(ctx, channel_views.ChannelClustersQuery.parse(args))
+
+    @json_route
+    def channel_card_route(self, ctx, args):
+        """``/channel_card``: one channel's top inputs, class profile, ranks, importance and history."""
+        return channel_views.channel_card(ctx, channel_views.ChannelCardQuery.parse(args))
+
+    @json_route
+    def channel_embedding_route(self, ctx, args):
+        """``/channel_embedding``: the layer's channels as points in 2-D (ReVACNN)."""
+        return channel_views.channel_embedding(ctx, channel_views.ChannelEmbeddingQuery.parse(args))
+
+    @json_route
+    def channel_edges_route(self, ctx, args):
+        """``/channel_edges``: bundled weights between the channel clusters of two layers."""
+        return channel_views.channel_edges(ctx, channel_views.ChannelEdgesQuery.parse(args))
