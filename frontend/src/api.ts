@@ -27,6 +27,12 @@ import type {
   DiffResponse,
   TimelineResponse,
   TrajectoryResponse,
+  SuspectsResponse,
+  ChannelClustersResponse,
+  ChannelCardResponse,
+  ChannelEmbeddingResponse,
+  ChannelEdgesResponse,
+  ChannelSource,
 } from "./types";
 
 /** Error raised for a non-2xx answer; `message` is the backend's `error` text. */
@@ -215,11 +221,7 @@ export interface HeatmapQuery extends LayerQuery {
 
 /** `GET /heatmap`: a page of the channel-by-input activation heatmap. */
 export function heatmap(q: HeatmapQuery, signal?: AbortSignal): Promise<HeatmapResponse> {
-  return getJson<HeatmapResponse>(
-    "heatmap",
-    { ...lq(q), order: q.order, offset: q.offset, limit: q.limit },
-    signal,
-  );
+  return getJson<HeatmapResponse>("heatmap", { ...lq(q), order: q.order, offset: q.offset, limit: q.limit }, signal);
 }
 
 /** `GET /dataset`: class similarity to a reference class and representatives. */
@@ -236,12 +238,7 @@ export function thumbnailUrl(q: RunStep, index: number): string {
 }
 
 /** URL of the activation-overlay PNG (Eq. 2) of input `index`, channel `channel`. */
-export function overlayUrl(
-  q: RunStep & { layer: string },
-  index: number,
-  channel: number,
-  alpha?: number,
-): string {
+export function overlayUrl(q: RunStep & { layer: string }, index: number, channel: number, alpha?: number): string {
   return buildUrl("overlay", { ...rs(q), layer: q.layer, index, channel, alpha });
 }
 
@@ -318,6 +315,99 @@ export function diff(q: DiffQuery, signal?: AbortSignal): Promise<DiffResponse> 
       eta: q.eta,
       order: q.order,
     },
+    signal,
+  );
+}
+
+/** Options of `suspects`; `layer` omitted scores every layer summarized at `stage`. */
+export interface SuspectsQuery extends RunStep {
+  layer?: string;
+  fn?: SummaryFn;
+  stage?: Stage;
+  /** Neighbours per class (route default when omitted). */
+  k?: number;
+  /** Score above which an input is flagged, in [0, 1]. */
+  threshold?: number;
+  /** Most suspects returned per layer, highest score first. */
+  limit?: number;
+  /** Combine with the logged predictions (route default: yes). */
+  predictions?: boolean;
+}
+
+/** `GET /suspects`: per-input scores that the given label is wrong, ranked per layer. */
+export function suspects(q: SuspectsQuery, signal?: AbortSignal): Promise<SuspectsResponse> {
+  return getJson<SuspectsResponse>(
+    "suspects",
+    {
+      ...rs(q),
+      layer: q.layer,
+      fn: q.fn,
+      stage: q.stage,
+      k: q.k,
+      threshold: q.threshold,
+      limit: q.limit,
+      predictions: q.predictions,
+    },
+    signal,
+  );
+}
+
+/** Options of `channelClusters`. */
+export interface ChannelClustersQuery extends LayerQuery {
+  /** Number of clusters; omitted chooses it by the silhouette. */
+  k?: number | null;
+  /** Width / height of the box the treemap is laid out for. */
+  aspect?: number;
+}
+
+/** `GET /channel_clusters`: clusters of a layer's channels with a treemap layout. */
+export function channelClusters(q: ChannelClustersQuery, signal?: AbortSignal): Promise<ChannelClustersResponse> {
+  return getJson<ChannelClustersResponse>(
+    "channel_clusters",
+    { ...lq(q), k: q.k ?? undefined, aspect: q.aspect === undefined ? undefined : Number(q.aspect.toFixed(4)) },
+    signal,
+  );
+}
+
+/** `GET /channel_card`: everything the card of one channel shows. */
+export function channelCard(
+  q: LayerQuery & { channel: number; topK?: number },
+  signal?: AbortSignal,
+): Promise<ChannelCardResponse> {
+  return getJson<ChannelCardResponse>("channel_card", { ...lq(q), channel: q.channel, top_k: q.topK }, signal);
+}
+
+/** Options of `channelEmbedding`. */
+export interface ChannelEmbeddingQuery extends LayerQuery {
+  method?: DRMethod;
+  seed?: number;
+  source?: ChannelSource;
+  threshold?: number;
+}
+
+/** `GET /channel_embedding`: 2D embedding whose points are the layer's channels. */
+export function channelEmbedding(q: ChannelEmbeddingQuery, signal?: AbortSignal): Promise<ChannelEmbeddingResponse> {
+  return getJson<ChannelEmbeddingResponse>(
+    "channel_embedding",
+    { ...lq(q), method: q.method, seed: q.seed, source: q.source, threshold: q.threshold },
+    signal,
+  );
+}
+
+/** Options of `channelEdges`: from the clusters of `source` to those of `target`. */
+export interface ChannelEdgesQuery extends RunStep {
+  source: string;
+  target: string;
+  fn?: SummaryFn;
+  stage?: Stage;
+  threshold?: number;
+}
+
+/** `GET /channel_edges`: bundled weights between two layers' channel clusters (or why not). */
+export function channelEdges(q: ChannelEdgesQuery, signal?: AbortSignal): Promise<ChannelEdgesResponse> {
+  return getJson<ChannelEdgesResponse>(
+    "channel_edges",
+    { ...rs(q), source: q.source, target: q.target, fn: q.fn, stage: q.stage, threshold: q.threshold },
     signal,
   );
 }

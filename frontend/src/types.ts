@@ -6,13 +6,13 @@
  */
 
 /** Summary function: `l2`, `otsu` (sum of threshold), `mean` |x|, `max` |x|. */
-export type SummaryFn = 'l2' | 'otsu' | 'mean' | 'max';
+export type SummaryFn = "l2" | "otsu" | "mean" | "max";
 /** Summarized before (`pre`) or after (`post`) the nonlinearity. */
-export type Stage = 'pre' | 'post';
+export type Stage = "pre" | "post";
 /** Dimensionality reduction method of the scatter view. */
-export type DRMethod = 'pca' | 'mds' | 'tsne' | 'umap';
+export type DRMethod = "pca" | "mds" | "tsne" | "umap";
 /** Channel ordering of the heatmap view. */
-export type HeatmapOrder = 'pairwise' | 'variance' | 'filter_norm';
+export type HeatmapOrder = "pairwise" | "variance" | "filter_norm";
 
 /** Error body of every 4xx answer. */
 export interface ErrorResponse {
@@ -80,7 +80,7 @@ export interface GraphEdge {
 /** `GET /graph?run=&step=`. */
 export interface GraphResponse {
   /** `fx` when torch.fx traced the model, `hooks` otherwise. */
-  source: 'fx' | 'hooks';
+  source: "fx" | "hooks";
   nodes: GraphNode[];
   edges: GraphEdge[];
 }
@@ -241,7 +241,7 @@ export type ThumbnailUrl = (index: number) => string;
 export type OverlayUrl = (index: number, channel: number) => string;
 
 /** Alignment of the trajectory frames: Procrustes onto the previous frame, or none. */
-export type AlignMethod = 'procrustes' | 'none';
+export type AlignMethod = "procrustes" | "none";
 
 /** One run of `GET /timeline`. */
 export interface TimelineRun {
@@ -339,4 +339,162 @@ export interface DiffResponse {
   rank_order?: HeatmapOrder;
   eta?: number;
   class_names?: string[];
+}
+
+/** One input of `GET /suspects`, ranked by `score` (highest first). */
+export interface SuspectInfo {
+  index: number;
+  /** The logged label. */
+  given: number;
+  /** The class nearest in the layer (the given one unless another is closer). */
+  likely: number;
+  /** In [0, 1]: how probably the given label is wrong. */
+  score: number;
+  flagged: boolean;
+  /** The layer part of the score. */
+  neighbour_score?: number;
+  /** The prediction part (null without predictions). */
+  model_score?: number | null;
+}
+
+/** The suspects of one layer in `GET /suspects`. */
+export interface SuspectLayer {
+  layer: string;
+  /** `neighbours`, or `neighbours+model` with logged predictions. */
+  method: string;
+  k: number;
+  threshold: number;
+  n_inputs: number;
+  /** Flagged inputs of the layer, also those past `limit`. */
+  n_flagged: number;
+  truncated: boolean;
+  suspects: SuspectInfo[];
+}
+
+/** `GET /suspects?run=&step=&layer=&fn=l2&stage=pre&k=10&threshold=0.5&limit=50&predictions=1`. */
+export interface SuspectsResponse {
+  /** One entry per requested layer (every layer summarized at `stage` when none is named). */
+  layers: SuspectLayer[];
+  class_names?: string[];
+  fn?: SummaryFn;
+  stage?: Stage;
+}
+
+/** One cluster of `GET /channel_clusters`. */
+export interface ChannelClusterInfo {
+  id: number;
+  size: number;
+  /** Member channels, in the seriation order. */
+  members: number[];
+  /** Up to 4 members nearest the cluster centre, nearest first. */
+  representatives: number[];
+  /** `class_means[k]`: members' mean summary for class `classes[k]`. */
+  class_means: number[];
+  selectivity: number;
+  preferred_class: number;
+  /** `[x, y, w, h]` in the unit square (squarified treemap). */
+  rect: [number, number, number, number];
+}
+
+/** `GET /channel_clusters?run=&step=&layer=&fn=otsu&stage=pre&k=&aspect=1`. */
+export interface ChannelClustersResponse {
+  channels: number;
+  n_clusters: number;
+  /** True when `k` was chosen by the silhouette. */
+  k_auto: boolean;
+  /** `k` -> mean silhouette of the tried `k`. */
+  silhouette: Record<string, number>;
+  /** The seriation (the heatmap's `cluster` order). */
+  order: number[];
+  /** Cluster id of each channel. */
+  assignment: number[];
+  classes: number[];
+  clusters: ChannelClusterInfo[];
+  channel_selectivity: number[];
+  channel_preferred_class: number[];
+  layer?: string;
+  class_names?: string[];
+}
+
+/** `GET /channel_card?run=&step=&layer=&channel=&fn=otsu&stage=pre&top_k=9`. */
+export interface ChannelCardResponse {
+  id: { run: string; layer: string; channel: number };
+  channel: number;
+  /** Channels of the layer. */
+  channels: number;
+  top_inputs: number[];
+  top_values: number[];
+  classes: number[];
+  class_means: number[];
+  selectivity: number;
+  preferred_class: number;
+  mean: number;
+  max: number;
+  metrics: {
+    pairwise: number | null;
+    variance: number | null;
+    filter_norm: number | null;
+    taylor: number | null;
+    grad_norm: number | null;
+  };
+  /** Order -> the channel's row in `/heatmap?order=` (0 = first), null where unavailable. */
+  ranks: Record<string, number | null>;
+  cluster: number | null;
+  has_maps: boolean;
+  history: {
+    steps: number[];
+    mean: Array<number | null>;
+    classes: number[];
+    class_means: Array<Array<number | null>>;
+  } | null;
+  step: number;
+  layer?: string;
+  class_names?: string[];
+}
+
+/** What a channel embedding is computed from. */
+export type ChannelSource = "activations" | "weights";
+
+/** `GET /channel_embedding?run=&step=&layer=&fn=&stage=&method=&seed=&source=&threshold=`. */
+export interface ChannelEmbeddingResponse {
+  method: DRMethod;
+  source: ChannelSource;
+  seed: number;
+  /** `points[c]`: 2D position of channel `c`. */
+  points: Array<[number, number]>;
+  preferred_class: number[];
+  selectivity: number[];
+  /** Preferred class where selective enough, else -1. */
+  color_class: number[];
+  threshold: number;
+  layer?: string;
+}
+
+/** One bundle of `GET /channel_edges`. */
+export interface ChannelEdgeBundle {
+  source: number;
+  target: number;
+  connections: number;
+  abs: number;
+  mean_abs: number;
+  strength: number;
+  positive: number | null;
+  negative: number | null;
+}
+
+/** `GET /channel_edges?run=&step=&source=&target=&fn=&stage=&threshold=`. */
+export interface ChannelEdgesResponse {
+  available: boolean;
+  /** Why no edges are drawn (null when available). */
+  reason: string | null;
+  source_clusters: number;
+  target_clusters: number;
+  threshold: number;
+  max_mean_abs: number | null;
+  bundles: ChannelEdgeBundle[];
+  sources: Array<{ id: number; size: number }>;
+  targets: Array<{ id: number; size: number }>;
+  source_layer: string;
+  target_layer: string;
+  step?: number;
 }
