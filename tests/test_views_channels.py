@@ -406,14 +406,19 @@ def test_edges_keep_positive_and_negative_apart():
     ({"groups": 4}, "grouped convolution (groups=4)"),
     ({"groups": 8, "shape": (8, 1), "c_out": 8}, "depthwise convolution"),
     ({"target_type": "ConvTranspose2d"}, "transposed convolution"),
-    ({"between": [("conv_mid", "Conv2d")]}, "layers in between change the channels: conv_mid (Conv2d)"),
+    ({"between": [("conv_mid", "Conv2d")]}, "modules in between do not keep channel i as channel i: conv_mid (Conv2d)"),
+    ({"between": [("add_1", "Add")]}, "add_1 (Add)"),
+    ({"shape": (6, 2), "target_type": "Conv2d"}, "grouped convolution (groups=4)"),
+    ({"shape": None}, "the target layer has no filter weights logged"),
+    ({"connected": False}, "the model graph has no path from the source layer to the target layer"),
     ({"shape": (6, 5)}, "C_in=5 but the source layer has 8 channels"),
     ({"shape": (7, 8)}, "C_out=7 but the target layer has 6 channels"),
 ])
 def test_edges_refuse_weights_that_do_not_map_channel_to_channel(kw, reason):
     c_out = kw.pop("c_out", 6)
     shape = kw.pop("shape", (c_out, 8))
-    e = channel_edges.channel_edges(np.arange(8) % 2, np.arange(c_out) % 3, np.ones(shape), **kw)
+    e = channel_edges.channel_edges(np.arange(8) % 2, np.arange(c_out) % 3, None if shape is None else np.ones(shape),
+                                    **kw)
     assert e["available"] is False and e["bundles"] == []
     assert reason in e["reason"]
 

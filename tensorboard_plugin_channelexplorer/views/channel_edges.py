@@ -47,7 +47,7 @@ CHANNEL_PRESERVING = frozenset({
 
 
 def mapping_problem(c_source: int, c_target: int, weight_shape, target_type: str | None = None,
-                    groups: int = 1, between=()) -> str | None:
+                    groups: int = 1, between=(), connected: bool = True) -> str | None:
     """Why the target's weights do not map source channels to target channels, or None.
 
     Args:
@@ -57,10 +57,16 @@ def mapping_problem(c_source: int, c_target: int, weight_shape, target_type: str
         target_type: the target module's type name (e.g. ``Conv2d``).
         groups: the target convolution's ``groups``.
         between: ``(name, type)`` of every graph node strictly between the two.
+        connected: False when the model graph has no path from the source to
+            the target.
 
     Returns:
         A sentence for the user, or None when edges can be drawn.
     """
+    if not connected:
+        return "the model graph has no path from the source layer to the target layer (is the order reversed?)"
+    if weight_shape is None:
+        return "the target layer has no filter weights logged at this step"
     if target_type is not None and "Transpose" in target_type:
         return (f"the target layer is a transposed convolution ({target_type}): its weights are stored "
                 "[C_in, C_out, ...] and spread each input over several outputs, so they are not drawn as edges")
@@ -71,11 +77,15 @@ def mapping_problem(c_source: int, c_target: int, weight_shape, target_type: str
                 "channel-to-channel weight matrix")
     others = [f"{name} ({typ})" for name, typ in between if typ not in CHANNEL_PRESERVING]
     if others:
-        return ("layers in between change the channels: " + ", ".join(others[:5])
+        return ("modules in between do not keep channel i as channel i: " + ", ".join(others[:5])
                 + (" ..." if len(others) > 5 else "") + "; pick two consecutive layers")
     if len(weight_shape) != 2:
         return f"the target's weight matrix must be [C_out, C_in], got shape {tuple(weight_shape)}"
     c_out, c_in = weight_shape
+    if (c_in != c_source and c_in > 0 and c_source % c_in == 0 and target_type is not None
+            and "Conv" in target_type):
+        # A grouped conv's weight is [C_out, C_in / groups]: the shape tells the groups.
+        return mapping_problem(c_source, c_target, weight_shape, target_type, c_source // c_in, between, connected)
     if c_in != c_source:
         return (f"the target's weights have C_in={c_in} but the source layer has {c_source} channels "
                 "(a flatten, a concatenation, a skip or a grouped convolution in between)")
@@ -92,16 +102,17 @@ def _check_assignment(assign, name: str) -> np.ndarray:
 
 
 def channel_edges(assign_source, assign_target, weight_abs, weight_sum=None, threshold: float = 0.5,
-                  target_type: str | None = None, groups: int = 1, between=()) -> dict:
+                  target_type: str | None = None, groups: int = 1, between=(), connected: bool = True) -> dict:
     """Bundled edges between the channel clusters of two layers (module docstring).
 
     Args:
         assign_source: ``[C_in]`` cluster id of each source channel.
         assign_target: ``[C_out]`` cluster id of each target channel.
-        weight_abs: ``[C_out, C_in]`` summed ``|w|`` per channel pair (>= 0).
+        weight_abs: ``[C_out, C_in]`` summed ``|w|`` per channel pair (>= 0),
+            or None when the target has no weights logged.
         weight_sum: optional ``[C_out, C_in]`` signed sums (``|sum| <= abs``).
         threshold: keep bundles with ``strength >= threshold``, in [0, 1].
-        target_type, groups, between: as `mapping_problem`.
+        target_type, groups, between, connected: as `mapping_problem`.
 
     Returns:
         JSON-ready dict: ``available``, ``reason`` (None when available),
@@ -119,11 +130,12 @@ def channel_edges(assign_source, assign_target, weight_abs, weight_sum=None, thr
     threshold = check_fraction(threshold, "threshold")
     if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
         raise ValueError(f"groups must be an integer >= 1, got {groups!r}")
-    W = np.asarray(weight_abs)
+    W = None if weight_abs is None else np.asarray(weight_abs)
     k_src, k_tgt = int(a_src.max()) + 1, int(a_tgt.max()) + 1
     result = {"available": False, "reason": None, "source_clusters": k_src, "target_clusters": k_tgt,
               "threshold": threshold, "max_mean_abs": None, "bundles": []}
-    problem = mapping_problem(a_src.size, a_tgt.size, W.shape, target_type, int(groups), between)
+    problem = mapping_problem(a_src.size, a_tgt.size, None if W is None else W.shape, target_type, int(groups),
+                              between, connected)
     if problem is not None:
         result["reason"] = problem
         return result
@@ -135,7 +147,7 @@ def channel_edges(assign_source, assign_target, weight_abs, weight_sum=None, thr
         signed = check_matrix(weight_sum, "weight_sum")
         if signed.shape != W.shape:
             raise ValueError(f"weight_sum has shape {signed.shape} but weight_abs has {W.shape}; they must match")
-        if np.any(np.abs(signed) > W * (1 + 1e-6) + 1e-12):
+        if np.any(np.abs(signed) > W * (1 + 1e-5) + 1e-6):  # float32 sums round apart
             raise ValueError("weight_sum must satisfy |weight_sum| <= weight_abs (a sum of w and of |w|)")
 
     o_tgt = np.zeros((k_tgt, a_tgt.size))

@@ -39,6 +39,8 @@ import numbers
 import numpy as np
 from scipy.cluster import hierarchy
 
+from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
+
 from . import heatmap
 from ._seriation import channel_tree, seriation
 from ._validate import (
@@ -111,7 +113,7 @@ def selectivity(means: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def _check_aspect(aspect) -> float:
     if isinstance(aspect, bool) or not isinstance(aspect, numbers.Real) or not np.isfinite(aspect) or aspect <= 0:
-        raise ValueError(f"aspect must be a positive number, got {aspect!r}")
+        raise InvalidArgumentError(f"aspect must be a positive number, got {aspect!r}", "aspect")
     return float(aspect)
 
 
@@ -271,7 +273,7 @@ def channel_clusters(S, labels, k=None, n_representatives: int = N_REPRESENTATIV
     if k is not None:
         k = check_int(k, "k", lo=1)
         if k > c:
-            raise ValueError(f"k={k} exceeds the number of channels C={c}")
+            raise InvalidArgumentError(f"k={k} exceeds the number of channels C={c}", "k")
     n_representatives = check_int(n_representatives, "n_representatives", lo=1)
     k_max = check_int(k_max, "k_max", lo=2)
     aspect = _check_aspect(aspect)
@@ -461,7 +463,8 @@ def channel_embedding(S, labels, method: str = "tsne", source: str = "activation
     selectivity_threshold = check_fraction(selectivity_threshold, "selectivity_threshold")
     if source == "weights":
         if weights is None:
-            raise ValueError("source='weights' needs weights (no filter weights logged for this layer)")
+            raise InvalidArgumentError("source='weights' needs weights (no filter weights logged for this layer)",
+                                       "source")
         W = check_matrix(weights, "weights")
         if W.shape[0] != c:
             raise ValueError(f"weights has {W.shape[0]} rows but S has {c} channels; they must match")
