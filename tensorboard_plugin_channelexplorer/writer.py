@@ -7,8 +7,7 @@ Example::
     with ChannelExplorerWriter("runs/exp1") as ce_writer:
         for epoch in range(epochs):
             train(...)
-            ce_writer.log_layers(model, probe_x, labels=probe_y, step=epoch,
-                                 class_names=names, sample_ids=probe_ids)
+            ce_writer.log_layers(model, batch)  # (images, labels): step 0, 1, 2...
 
 What is written per step (format: ``docs/architecture.md``): per layer the
 ``[N, C]`` summaries of each function, filter norms where the layer has
@@ -65,6 +64,7 @@ from tensorboard_plugin_channelexplorer.writer_inputs import (
     as_step,
     find_logits,
     resolve_ids,
+    split_batch,
     unpack_loader_batch,
 )
 
@@ -160,6 +160,7 @@ class ChannelExplorerWriter:
         self._graph: dict | None = None
         self._graph_done = False
         self._labels = LabelResolver()
+        self._last_step: int | None = None
         self._closed = False
         self._exit_hook = _exit_hook(weakref.ref(self))
         atexit.register(self._exit_hook)
@@ -179,10 +180,11 @@ class ChannelExplorerWriter:
     def log_layers(
         self,
         model: nn.Module,
-        images: torch.Tensor,
+        batch,
         labels=None,
         *,
-        step: int,
+        step: int | None = None,
+        global_step: int | None = None,
         class_names: Sequence[str] | None = None,
         sample_ids=None,
         layers=None,
@@ -195,16 +197,33 @@ class ChannelExplorerWriter:
     ):
         """Runs ``model(images)`` once and records its layers' channel summaries.
 
+        Typical use, once per epoch on a fixed probe batch::
+
+            ce_writer.log_layers(model, batch)
+
         Args:
             model: The model (called as ``model(images)``; images are moved to
                 its device).
-            images: ``[N, C, H, W]`` input batch (any float dtype, any memory
-                format).
+            batch: The inputs, as a data loader yields them: an
+                ``[N, C, H, W]`` images tensor (any float dtype, any memory
+                format); a tuple or list ``(images, labels, ...)`` (items after
+                the labels are ignored); or a dict with one images key
+                (``image``, ``images``, ``pixel_values`` or ``input``) and at
+                most one labels key (``label``, ``labels`` or ``target``),
+                other keys being ignored.
             labels: N class ids (tensor, array or list of ints) or N class
                 name strings (mapped to ids; new names are appended to the
-                class names in order of first appearance). None: every input
-                gets class 0 (``"all"`` unless ``class_names`` says otherwise).
-            step: The step (e.g. the epoch), an int >= 0, never decreasing.
+                class names in order of first appearance). Given, they win
+                over the batch's labels. None and none in the batch: every
+                input gets class 0 (``"all"`` unless ``class_names`` says
+                otherwise).
+            step: The step to record the data at (e.g. the epoch), an int
+                >= 0, never decreasing. None: the writer's own counter, one
+                past the last step this writer logged (0 at the first call),
+                so each call without a step records a new step. Calls with
+                the same explicit step accumulate.
+            global_step: The same as ``step``, named as in
+                `torch.utils.tensorboard.SummaryWriter`; give one of the two.
             class_names: Names of the classes, covering every label id. Default:
                 the names of string labels, else ``"0"``, ``"1"``...
             sample_ids: N stable ids of the inputs (ints or strings), so the
@@ -228,12 +247,17 @@ class ChannelExplorerWriter:
                 next step write it anyway).
 
         Raises:
-            ValueError: On invalid arguments (see the messages), a decreasing
+            ValueError: On invalid arguments (see the messages), an ambiguous
+                batch (no or several images keys, several labels keys, a
+                sequence whose first item is not 4-D or whose second is not
+                1-D), ``step`` and ``global_step`` that differ, a decreasing
                 step, or a layer selection / stage that differs from earlier
                 calls of the same step.
         """
         timings: dict[str, float] = {}
-        step, n = self._check_call(model, images, step, stage)
+        images, batch_labels = split_batch(batch)
+        labels = batch_labels if labels is None else labels
+        step, n = self._check_call(model, images, self._resolve_step(step, global_step), stage)
         label_ids, names = self._labels.resolve(labels, n, class_names, self._current.labels if self._current else ())
         ids = resolve_ids(sample_ids, n)
         self._check_step_order(step)
@@ -264,6 +288,7 @@ class ChannelExplorerWriter:
         if names is not None:
             self._labels.class_names = list(names)
         self._current = cur
+        self._last_step = step
         self.timings = timings
         if write:
             self._write_current()
@@ -273,7 +298,7 @@ class ChannelExplorerWriter:
         model: nn.Module,
         loader,
         *,
-        step: int,
+        step: int | None = None,
         class_names: Sequence[str] | None = None,
         max_inputs: int | None = None,
         progress: bool = True,
@@ -286,7 +311,7 @@ class ChannelExplorerWriter:
         Args:
             model: The model.
             loader: Any iterable of batches (e.g. a ``DataLoader``).
-            step: The step.
+            step: The step; None: the writer's next step (see `log_layers`).
             class_names: Class names (see `log_layers`).
             max_inputs: Stop after this many inputs (the last batch is cut).
             progress: Show a tqdm progress bar.
@@ -299,6 +324,7 @@ class ChannelExplorerWriter:
 
         if max_inputs is not None and (isinstance(max_inputs, bool) or not isinstance(max_inputs, int) or max_inputs < 1):
             raise ValueError(f"max_inputs must be a positive int or None, got {max_inputs!r}")
+        step = self._resolve_step(step, None)
         bad = set(log_layers_kwargs) - {"layers", "stage", "thumbnails", "maps", "predictions"}
         if bad:
             raise ValueError(f"unexpected arguments {sorted(bad)}")
@@ -374,6 +400,14 @@ class ChannelExplorerWriter:
         if stage not in ("pre", "post", "both"):
             raise ValueError(f"stage must be 'pre', 'post' or 'both', got {stage!r}")
         return step, n
+
+    def _resolve_step(self, step, global_step):
+        if step is not None and global_step is not None and step != global_step:
+            raise ValueError(f"step={step!r} and global_step={global_step!r} differ; give one of them")
+        step = global_step if step is None else step
+        if step is None:
+            return 0 if self._last_step is None else self._last_step + 1
+        return step
 
     def _check_step_order(self, step: int) -> None:
         if self._current is not None and step < self._current.step:
