@@ -96,3 +96,66 @@ def test_validation_messages():
         scatter.scatter_view(X, labels, random_state=-1)
     with pytest.raises(ValueError, match="k must be >= 1"):
         scatter.scatter_view(X, labels, k=0)
+
+
+def _blob_quality(X, blobs, Y, k=10):
+    """Trustworthiness of ``Y`` and the share of 2-D neighbours from the same blob."""
+    from sklearn.manifold import trustworthiness
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(Y).kneighbors(Y, return_distance=False)[:, 1:]
+    return trustworthiness(X, Y, n_neighbors=k), float(np.mean(blobs[idx] == blobs[:, None]))
+
+
+@pytest.mark.parametrize("fft", [False, True], ids=["barnes-hut+exact-knn", "fft+annoy"])
+def test_tsne_keeps_separated_blobs_apart(monkeypatch, fft):
+    # 5 blobs far apart in 80 dims (more than REDUCED_DIMS, so the PCA step runs).
+    X, blobs = _data(seed=7, n_per=40, k=5, d=80)
+    if fft:  # the large-N code path, on small data
+        monkeypatch.setattr(scatter, "TSNE_FFT_MIN", 0)
+        monkeypatch.setattr(scatter, "TSNE_EXACT_KNN_MAX", 0)
+    trust, same = _blob_quality(X, blobs, scatter.embed(X, "tsne", random_state=0))
+    # Random coordinates score about 0.5 and 0.2 here.
+    assert trust > 0.95
+    assert same > 0.95
+
+
+def test_reduced_space_keeps_distances_or_matches_pca():
+    from scipy.spatial.distance import pdist
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(70, 12)) * np.linspace(1, 4, 12)
+    Z = scatter._pca_scores(X, scatter.REDUCED_DIMS)
+    assert Z.shape == (70, 12)
+    np.testing.assert_allclose(pdist(Z), pdist(X), rtol=1e-9)  # a rotation when D <= 50
+    W = rng.normal(size=(300, 120)) * np.geomspace(1, 20, 120)
+    Zw = scatter._pca_scores(W, scatter.REDUCED_DIMS)
+    ref = PCA(n_components=scatter.REDUCED_DIMS, svd_solver="full").fit_transform(W)
+    np.testing.assert_allclose(np.abs(Zw), np.abs(ref), atol=1e-6 * np.abs(ref).max())
+    # Wide data (D > N) keeps min(50, D) columns, the tail zero past the rank.
+    Zn = scatter._pca_scores(rng.normal(size=(20, 300)), scatter.REDUCED_DIMS)
+    assert Zn.shape == (20, 50) and np.all(Zn[:, 20:] == 0.0)
+
+
+def test_bic_curve_peaks_at_the_true_cluster_count():
+    X, labels = _data(seed=3, n_per=30, k=3, d=20)
+    v = scatter.scatter_view(X, labels, method="pca")
+    ks = [k for k, _ in v["bic"]]
+    best_k = v["bic"][int(np.argmax([b for _, b in v["bic"]]))][0]
+    assert ks == sorted(ks) and ks[0] == 1
+    assert best_k == v["n_clusters"] == 3
+    assert v["k_cap"] == 6 and v["cap_reached"] is False
+
+
+def test_cap_reached_when_bic_keeps_rising():
+    # One long curved cloud: the spherical model keeps splitting it.
+    t = np.random.default_rng(4).uniform(0, 3 * np.pi, 400)
+    X = np.c_[np.cos(t) * t, np.sin(t) * t, 0.05 * np.random.default_rng(5).normal(size=(400, 6))]
+    labels = np.zeros(400, dtype=int)
+    v = scatter.scatter_view(X, labels, method="pca")
+    assert v["k_cap"] == 4 and v["n_clusters"] == 4 and v["cap_reached"] is True
+    bics = [b for _, b in v["bic"]]
+    assert bics[-1] == max(bics) and bics[-1] > bics[-2]
+    k5 = scatter.scatter_view(X, labels, method="pca", k=5)
+    assert k5["bic"] is None and k5["cap_reached"] is None and k5["k_cap"] is None

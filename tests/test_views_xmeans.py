@@ -76,3 +76,25 @@ def test_validation():
         xmeans(np.ones((5, 2)), k_max=0)
     with pytest.raises(ValueError, match="X contains NaN"):
         xmeans(np.array([[np.nan, 1.0]]))
+
+
+def test_bic_curve_starts_with_the_one_gaussian_likelihood():
+    from scipy.stats import multivariate_normal
+
+    X, truth = _blobs(5, n_per=30, k=3)
+    labels, centers, curve = xmeans(X, random_state=0, return_bic_curve=True)
+    R, M = X.shape
+    sigma2 = np.sum((X - X.mean(axis=0)) ** 2) / (M * (R - 1))
+    loglik = multivariate_normal(X.mean(axis=0), sigma2 * np.eye(M)).logpdf(X).sum()
+    assert curve[0][0] == 1
+    np.testing.assert_allclose(curve[0][1], loglik - (M + 1) / 2 * np.log(R), rtol=1e-10)
+    ks = [k for k, _ in curve]
+    assert ks == sorted(ks)
+    # The returned structure is the curve's maximum, here the three blobs.
+    assert max(curve, key=lambda c: c[1])[0] == centers.shape[0] == 3
+    assert _same_partition(labels, truth)
+
+
+def test_bic_curve_of_a_single_cluster():
+    labels, centers, curve = xmeans(np.ones((6, 2)), return_bic_curve=True)
+    assert centers.shape[0] == 1 and len(curve) == 1 and curve[0][0] == 1

@@ -172,7 +172,7 @@ def _compact(labels: np.ndarray, centers: np.ndarray):
 
 
 @single_threaded_view
-def xmeans(X, k_max=None, random_state=0, k_min: int = 1):
+def xmeans(X, k_max=None, random_state=0, k_min: int = 1, return_bic_curve: bool = False):
     """Clusters ``X`` with X-Means, choosing the number of clusters by BIC.
 
     Args:
@@ -181,11 +181,16 @@ def xmeans(X, k_max=None, random_state=0, k_min: int = 1):
             ``default_k_max(N)`` (``N // 4``, at most 64).
         random_state: seed for k-means; the same seed gives the same result.
         k_min: the number of clusters to start from.
+        return_bic_curve: also return the global BIC of every structure the
+            search visited.
 
     Returns:
         ``(labels, centers)``: ``labels`` int64 ``[N]`` in ``0..K-1``
         (cluster 0 is the largest), ``centers`` float64 ``[K, D]`` (the mean
-        of each cluster's points).
+        of each cluster's points). With ``return_bic_curve``, a third item:
+        ``[(K, BIC)]`` in search order (``K`` increasing; the chosen ``K`` is
+        the one with the highest BIC). A BIC still rising at ``k_max`` means
+        the cap, not the criterion, chose ``K``.
 
     Raises:
         ValueError: on a non-finite or non-2-D ``X``, or bad ``k_max``/``k_min``.
@@ -216,7 +221,11 @@ def xmeans(X, k_max=None, random_state=0, k_min: int = 1):
     n_distinct = _n_distinct(Z)
     if n_distinct <= 1 or k_max == 1:
         labels = np.zeros(n, dtype=np.int64)
-        return labels, X.mean(axis=0, keepdims=True)
+        centers = X.mean(axis=0, keepdims=True)
+        if return_bic_curve:
+            return labels, centers, [(1, bic(Z, labels, Z.mean(axis=0, keepdims=True), n_dims=d,
+                                             var_floor=var_floor))]
+        return labels, centers
     k_max = min(k_max, n_distinct)
     k_min = min(k_min, k_max)
 
@@ -227,6 +236,7 @@ def xmeans(X, k_max=None, random_state=0, k_min: int = 1):
         labels, centers = _kmeans(Z, k_min, random_state)
     best_bic = bic(Z, labels, centers, n_dims=d, var_floor=var_floor)
     best = (labels, centers)
+    curve = [(int(centers.shape[0]), best_bic)]
 
     while centers.shape[0] < k_max:
         k = centers.shape[0]
@@ -261,6 +271,7 @@ def xmeans(X, k_max=None, random_state=0, k_min: int = 1):
         labels, centers = _kmeans(Z, len(init), random_state, init=np.asarray(init))
         labels, centers = _compact(labels, centers)
         score = bic(Z, labels, centers, n_dims=d, var_floor=var_floor)
+        curve.append((int(centers.shape[0]), score))
         if score > best_bic:
             best_bic, best = score, (labels, centers)
         if centers.shape[0] <= k:  # k-means merged clusters back: no progress
@@ -270,4 +281,6 @@ def xmeans(X, k_max=None, random_state=0, k_min: int = 1):
     # Centres in the original space: the mean of each cluster's points.
     k = int(labels.max()) + 1
     centers = _means(X, labels, k, np.bincount(labels, minlength=k))
+    if return_bic_curve:
+        return labels, centers, curve
     return labels, centers
