@@ -131,7 +131,7 @@ def _seriate(D: np.ndarray, tree=None) -> np.ndarray:
         return hierarchy.leaves_list(Z).astype(np.int64)
     # Distance between two subtrees: their mean pairwise distance, the
     # quantity average linkage itself merges on.
-    onehot = np.zeros((c, m))
+    onehot = np.zeros((c, m), dtype=D.dtype)
     onehot[np.arange(c), groups] = 1.0
     sizes = onehot.sum(axis=0)
     Dg = (onehot.T @ (D @ onehot)) / np.outer(sizes, sizes)

@@ -202,7 +202,7 @@ def silhouettes(D: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     c = D.shape[0]
     fine = cuts[-1]
     kf = int(fine.max()) + 1
-    onehot = np.zeros((c, kf))
+    onehot = np.zeros((c, kf), dtype=D.dtype)  # D is float32: no float64 copy of it
     onehot[np.arange(c), fine] = 1.0
     sums_fine = D @ onehot  # [C, kf]: summed distance of each channel to each fine cluster
     out = np.zeros(cuts.shape[0])
