@@ -12,8 +12,9 @@ dicts/lists). Default limits: `DEFAULT_MAX_ENTRIES` = 512 entries and
 but not stored.
 
 Concurrent `get_or_compute` calls for the same key compute once: the others
-wait for the first (a t-SNE of 2048 channels should not run twice because
-the frontend asked twice).
+wait for the first and share its value, even a value too large to be stored
+(a t-SNE of 2048 channels should not run twice because the frontend asked
+twice).
 """
 
 from __future__ import annotations
@@ -63,6 +64,17 @@ def estimate_nbytes(value: Any, _depth: int = 0) -> int:
     return sys.getsizeof(value)
 
 
+class _Flight:
+    """One computation in progress: waiters block on `done`, then read `value` when `ok`."""
+
+    __slots__ = ("done", "value", "ok")
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.value = None
+        self.ok = False
+
+
 class LRUCache:
     """Thread-safe LRU bounded by entry count and approximate bytes.
 
@@ -91,9 +103,11 @@ class LRUCache:
         self._data: collections.OrderedDict[Hashable, tuple[Any, int]] = collections.OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._inflight: dict[Hashable, threading.Event] = {}
+        self._inflight: dict[Hashable, _Flight] = {}
         self.hits = 0
         self.misses = 0
+        # Callers served the value of a computation they waited for (not a stored one).
+        self.shared = 0
 
     def __len__(self) -> int:
         with self._lock:
@@ -138,8 +152,10 @@ class LRUCache:
     def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """Returns the cached value, computing and storing it on a miss.
 
-        Concurrent callers with the same key wait for the first computation.
-        Exceptions propagate and nothing is stored.
+        Concurrent callers with the same key wait for the first computation
+        and share its value, also when the value is too large to be stored.
+        When it fails, nothing is stored and each waiter tries itself (so
+        each caller sees its own exception).
         """
         while True:
             with self._lock:
@@ -148,23 +164,26 @@ class LRUCache:
                     self._data.move_to_end(key)
                     self.hits += 1
                     return item[0]
-                waiter = self._inflight.get(key)
-                if waiter is None:
+                flight = self._inflight.get(key)
+                if flight is None:
                     self.misses += 1
-                    done = threading.Event()
-                    self._inflight[key] = done
+                    flight = _Flight()
+                    self._inflight[key] = flight
                     break
-            waiter.wait()
-            # Loop: the value is now cached, or the computation failed and we
-            # try ourselves (so each caller sees its own exception).
+            flight.done.wait()
+            if flight.ok:
+                with self._lock:
+                    self.shared += 1
+                return flight.value
         try:
             value = compute()
             self.put(key, value)
+            flight.value, flight.ok = value, True
             return value
         finally:
             with self._lock:
                 self._inflight.pop(key, None)
-            done.set()
+            flight.done.set()
 
     def clear(self) -> None:
         """Drops every entry."""

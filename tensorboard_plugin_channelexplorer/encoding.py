@@ -122,8 +122,9 @@ def decode_json_value(value) -> object:
         value = value.encode("utf-8")
     try:
         return json.loads(bytes(value).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
-        raise CorruptDataError(f"unreadable JSON tensor: {exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the interpreter's recursion limit.
+        raise CorruptDataError(f"unreadable JSON tensor: {type(exc).__name__}: {exc}") from exc
 
 
 # ------------------------------------------------------------ JSON responses

@@ -200,6 +200,13 @@ def _get_int(obj: dict, key: str, where: str, default=None, minimum: int = 0):
     return int(value)
 
 
+def _required_int(obj: dict, key: str, where: str) -> int:
+    value = _get_int(obj, key, where)
+    if value is None:
+        raise _corrupt(where, f"{key!r} is missing")
+    return value
+
+
 def _get_bool(obj: dict, key: str, where: str, default: bool = False) -> bool:
     value = obj.get(key, default)
     if not isinstance(value, bool):
@@ -227,8 +234,8 @@ class LayerRecord:
         type: the module class name (``Conv2d``); default ``""``.
         shape: the activation shape without the batch axis, ``[C, H, W]`` or
             ``[C]``; default empty.
-        channels: ``C``, the number of columns of the summary matrices;
-            default None (unknown).
+        channels: ``C``, the number of columns of the summary matrices
+            (required in stored rows: every format-1 writer wrote it).
         stages: stages summarized; default `DEFAULT_STAGES`.
         functions: summary functions computed; default `SUMMARY_FUNCTIONS`.
         has_maps: a ``maps/<name>`` blob was written; default False.
@@ -266,7 +273,8 @@ class LayerRecord:
         """Parses and validates one manifest row.
 
         Raises:
-            CorruptDataError: `obj` is not a row, or a field has the wrong type.
+            CorruptDataError: `obj` is not a row, ``name`` or ``channels`` is
+                missing, or a field has the wrong type.
         """
         if not isinstance(obj, dict):
             raise _corrupt(where, f"a layer row must be an object, got {type(obj).__name__}")
@@ -287,7 +295,7 @@ class LayerRecord:
             name=name,
             type=kind,
             shape=tuple(int(s) for s in shape),
-            channels=_get_int(obj, "channels", where),
+            channels=_required_int(obj, "channels", where),
             stages=_get_strs(obj, "stages", where, DEFAULT_STAGES),
             functions=_get_strs(obj, "functions", where, SUMMARY_FUNCTIONS),
             has_maps=_get_bool(obj, "has_maps", where),
@@ -300,8 +308,12 @@ class Manifest:
     """The manifest of one step: what was logged, for how many inputs.
 
     Attributes:
-        n_inputs: ``N``, the inputs logged at the step; None when unknown.
-        class_names: names of the class ids; default empty.
+        n_inputs: ``N``, the inputs logged at the step (required in stored
+            manifests, as are ``class_names`` and each row's ``channels``:
+            every format-1 writer wrote them, and indexes are checked
+            against them).
+        class_names: names of the class ids ``0 .. K-1``; every label is one
+            of them.
         layers: one `LayerRecord` per summarized layer, in model order.
         has_predictions: the inputs blob holds predictions; default False.
         has_thumbnails: a thumbnail was written per input; default False.
@@ -358,15 +370,15 @@ class Manifest:
                 of run 'a'``).
 
         Raises:
-            CorruptDataError: `obj` is not a manifest, or a field has the
-                wrong type.
+            CorruptDataError: `obj` is not a manifest, ``n_inputs`` or
+                ``class_names`` is missing, or a field has the wrong type.
         """
         if not isinstance(obj, dict):
             raise _corrupt(where, "not a manifest object")
         layers = obj.get("layers", [])
         if not isinstance(layers, list):
             raise _corrupt(where, "not a manifest object: 'layers' must be a list")
-        class_names = obj.get("class_names", [])
+        class_names = obj.get("class_names")
         if not isinstance(class_names, list) or not all(isinstance(c, (str, int)) and not isinstance(c, bool)
                                                         for c in class_names):
             raise _corrupt(where, f"'class_names' must be a list of strings, got {class_names!r}")
@@ -375,7 +387,7 @@ class Manifest:
             raise _corrupt(where, f"'writer' must be an object, got {writer!r}")
         version = _get_int(obj, "version", where, PROTO_VERSION, minimum=1)
         return cls(
-            n_inputs=_get_int(obj, "n_inputs", where),
+            n_inputs=_required_int(obj, "n_inputs", where),
             class_names=tuple(str(c) for c in class_names),
             layers=tuple(LayerRecord.from_json(row, f"{where}, layer row {i}") for i, row in enumerate(layers)),
             has_predictions=_get_bool(obj, "has_predictions", where),

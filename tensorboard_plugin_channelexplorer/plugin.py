@@ -41,8 +41,9 @@ from tensorboard import plugin_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
-from tensorboard_plugin_channelexplorer import metadata, native_threads, queries, static_files
+from tensorboard_plugin_channelexplorer import metadata, queries, static_files, warmup
 from tensorboard_plugin_channelexplorer.cache import LRUCache
+from tensorboard_plugin_channelexplorer.compute_pool import ComputePool
 from tensorboard_plugin_channelexplorer.handlers import across, data, step_views
 from tensorboard_plugin_channelexplorer.handlers import channels as channel_views
 from tensorboard_plugin_channelexplorer.handlers import suspects as suspects_handler
@@ -78,11 +79,12 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
         # 0 or None: everything the loader kept.
         self._downsample = hint if isinstance(hint, int) and hint > 0 else None
         self._cache = LRUCache()
+        self._pool = ComputePool()  # CHANNELEXPLORER_COMPUTE_WORKERS view computations at once
         self._warned: set = set()
         self._active = (0.0, False)
         self._active_lock = threading.Lock()
         if os.environ.get(NO_WARMUP_ENV, "") not in ("1", "true"):
-            threading.Thread(target=native_threads.warm_up, name="channelexplorer-warmup", daemon=True).start()
+            warmup.start()  # off the request path: see warmup.py
 
     # -------------------------------------------------------------- TBPlugin
     def is_active(self):
@@ -144,8 +146,7 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
             warned=self._warned,
             list_ttl=LIST_TTL_S,
         )
-        return HandlerContext(reader=reader, cache=self._cache, run_compute=native_threads.run_capped,
-                              warned=self._warned)
+        return HandlerContext(reader=reader, cache=self._cache, run_compute=self._pool.run, warned=self._warned)
 
     # ---------------------------------------------------------------- static
     @wrappers.Request.application

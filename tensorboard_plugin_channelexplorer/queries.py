@@ -20,7 +20,7 @@ from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
 
 SCATTER_METHODS = ("pca", "mds", "tsne", "umap")
-HEATMAP_ORDERS = ("pairwise", "variance", "filter_norm")
+HEATMAP_ORDERS = ("pairwise", "variance", "filter_norm", "taylor", "cluster")
 TRAJECTORY_ALIGNS = ("procrustes", "none")
 # Frames one /trajectory request embeds at most (t-SNE costs ~1 s per frame of 200 inputs).
 MAX_TRAJECTORY_STEPS = 50
@@ -30,6 +30,14 @@ MAX_TIMELINE_RUNS = 32
 # /diff): past it a request answers 400 instead of building and serializing a
 # huge matrix (4096^2 cells is ~100 MB of JSON already).
 MAX_MATRIX_INPUTS = 4096
+# Most inputs N one /scatter embeds, and one /trajectory frame (every method:
+# the clustering runs for all of them). Past it a request answers 400; log
+# fewer probe inputs. t-SNE (openTSNE, FFT) of 16,384 inputs takes seconds
+# on one core, and runs on one worker of the compute pool.
+MAX_EMBED_INPUTS = 16384
+# Most inputs x frames one /trajectory embeds (e.g. 50 frames of 1,310 inputs,
+# or 4 frames of 16,384).
+MAX_TRAJECTORY_POINTS = 65536
 # Largest random seed numpy and scikit-learn accept.
 MAX_SEED = 2**32 - 1
 
@@ -42,6 +50,18 @@ def check_matrix_inputs(n: int, parameter: str = "run") -> None:
         raise InvalidArgumentError(
             f"this step has N={n} inputs; N x N similarity views are limited to N <= {MAX_MATRIX_INPUTS} "
             "(log fewer probe inputs)", parameter)
+
+
+def check_embed_inputs(n: int, frames: int = 1) -> None:
+    """Raises InvalidArgumentError (400) past `MAX_EMBED_INPUTS` inputs, or `MAX_TRAJECTORY_POINTS` in all frames."""
+    if n > MAX_EMBED_INPUTS:
+        raise InvalidArgumentError(
+            f"this step has N={n} inputs; embeddings are limited to N <= {MAX_EMBED_INPUTS} "
+            "(log fewer probe inputs)", "run")
+    if n * frames > MAX_TRAJECTORY_POINTS:
+        raise InvalidArgumentError(
+            f"{frames} steps of N={n} inputs make {n * frames} points; a trajectory embeds at most "
+            f"{MAX_TRAJECTORY_POINTS} (ask for fewer steps)", "steps")
 
 
 def check_k(k: int | None, n: int) -> None:

@@ -37,7 +37,7 @@ from tensorboard import context as tb_context
 from tensorboard import errors as tb_errors
 from tensorboard.data import provider
 
-from tensorboard_plugin_channelexplorer import encoding, metadata
+from tensorboard_plugin_channelexplorer import encoding, metadata, record_checks
 from tensorboard_plugin_channelexplorer.cache import LRUCache
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
 
@@ -236,17 +236,26 @@ class Reader:
         except tb_errors.PublicError as exc:
             raise CorruptDataError(f"cannot read blob of {tag!r} at step {step} of run {run!r}: {exc}") from exc
 
-    def _npz(self, run: str, step: int, tag: str, what: str, parameter: str | None) -> tuple[dict, float]:
-        """Decoded npz of a one-blob tag, and the record's wall time."""
+    def _npz(self, run: str, step: int, tag: str, what: str, parameter: str | None, check=None) -> tuple[dict, float]:
+        """Decoded and checked npz of a one-blob tag, and the record's wall time.
+
+        Args:
+            check: ``(arrays, where) -> None`` raising CorruptDataError (see
+                `record_checks`); run once, when the blob is decoded.
+        """
         datum = self._datum(run, step, tag, what, parameter)
         ckey = ("npz", self._eid, run, tag, step, datum.wall_time)
+        where = f"corrupt {what} at step {step} of run {run!r}"
 
         def load():
             raw = self._read_blob(run, tag, step, datum, 0)
             try:
-                return encoding.decode_npz(raw)
+                arrays = encoding.decode_npz(raw)
             except CorruptDataError as exc:
-                raise CorruptDataError(f"corrupt {what} at step {step} of run {run!r}: {exc}") from exc
+                raise CorruptDataError(f"{where}: {exc}") from exc
+            if check is not None:
+                check(arrays, where)
+            return arrays
 
         return self._cache.get_or_compute(ckey, load), float(datum.wall_time)
 
@@ -334,12 +343,14 @@ class Reader:
             raise NotFoundError(f"run {run!r} has no graph", "run")
         earlier = [s for s in records if s <= step]
         chosen = max(earlier) if earlier else max(records)
+        where = f"corrupt graph at step {chosen} of run {run!r}"
         try:
             graph = encoding.decode_json_value(records[chosen][-1][1])
         except CorruptDataError as exc:
-            raise CorruptDataError(f"corrupt graph at step {chosen} of run {run!r}: {exc}") from exc
+            raise CorruptDataError(f"{where}: {exc}") from exc
         if not isinstance(graph, dict):
-            raise CorruptDataError(f"corrupt graph at step {chosen} of run {run!r}: not an object")
+            raise CorruptDataError(f"{where}: not an object")
+        record_checks.check_json_depth(graph, where)
         return graph
 
     def layer_info(self, run: str, step: int, layer: str) -> metadata.LayerRecord:
@@ -433,14 +444,9 @@ class Reader:
             CorruptDataError: unreadable or ill-shaped blob.
         """
         step = self.resolve_step(run, step)
-        arrays, _ = self._npz(run, step, metadata.INPUTS_TAG, "inputs", "step")
-        labels = arrays.get("labels")
-        if labels is None or labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-            raise CorruptDataError(f"corrupt inputs at step {step} of run {run!r}: 'labels' must be int[N]")
-        n = labels.shape[0]
-        for name in ("sample_ids", "predictions", "probabilities"):
-            if name in arrays and arrays[name].shape[:1] != (n,):
-                raise CorruptDataError(f"corrupt inputs at step {step} of run {run!r}: {name!r} is not [N={n}]")
+        man = self.typed_manifest(run, step)
+        arrays, _ = self._npz(run, step, metadata.INPUTS_TAG, "inputs", "step",
+                              check=lambda arrays, where: record_checks.check_inputs(arrays, man, where))
         return arrays
 
     def summaries(self, run: str, step: int | None, layer: str) -> dict:
@@ -452,8 +458,10 @@ class Reader:
             CorruptDataError: unreadable blob.
         """
         step = self.resolve_step(run, step)
-        self.layer_info(run, step, layer)
-        arrays, _ = self._npz(run, step, metadata.layer_tag(layer), f"summaries of layer {layer!r}", "layer")
+        record = self.layer_info(run, step, layer)
+        n = self.typed_manifest(run, step).n_inputs
+        arrays, _ = self._npz(run, step, metadata.layer_tag(layer), f"summaries of layer {layer!r}", "layer",
+                              check=lambda arrays, where: record_checks.check_layer(arrays, record, n, where))
         return arrays
 
     def has_data(self, run: str, step: int, layer: str | None = None) -> bool:
@@ -468,12 +476,10 @@ class Reader:
             InvalidArgumentError, NotFoundError, CorruptDataError: as `inputs`.
         """
         arrays = self.inputs(run, step)
-        ids = arrays.get("sample_ids")
+        ids = arrays.get(metadata.KEY_SAMPLE_IDS)
         if ids is None:
-            return np.arange(arrays["labels"].shape[0], dtype=np.int64)
-        if ids.ndim != 1 or ids.dtype.kind not in "iuU":
-            raise CorruptDataError(f"corrupt inputs at step {step} of run {run!r}: 'sample_ids' must be int[N] or str[N]")
-        return ids
+            return np.arange(arrays[metadata.KEY_LABELS].shape[0], dtype=np.int64)
+        return ids  # int[N] or str[N], checked by `inputs`
 
     def layer_token(self, run: str, step: int, layer: str | None = None) -> float:
         """Wall time of the record behind a layer's (or, with None, the inputs') data."""
@@ -521,14 +527,7 @@ class Reader:
             if not info.has_stage(stage):
                 raise InvalidArgumentError(f"layer {layer!r} has no stage {stage!r}; it has {list(info.stages)}", "stage")
             raise InvalidArgumentError(f"layer {layer!r} has no summary {fn!r} at stage {stage!r}", "fn")
-        mat = arrays[key]
-        n = self.typed_manifest(run, step).n_inputs
-        if mat.ndim != 2 or (n is not None and mat.shape[0] != n):
-            raise CorruptDataError(
-                f"corrupt summaries of layer {layer!r} at step {step} of run {run!r}: "
-                f"{key!r} has shape {mat.shape}, expected [N={n}, C]"
-            )
-        return np.asarray(mat, dtype=np.float32)
+        return np.asarray(arrays[key], dtype=np.float32)  # shape and values checked by `summaries`
 
     def thumbnail_png(self, run: str, step: int | None, index: int) -> bytes:
         """PNG bytes of input `index`.
@@ -547,7 +546,7 @@ class Reader:
         n = self.typed_manifest(run, step).n_inputs
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
             raise InvalidArgumentError(f"index must be an integer, got {index!r}", "index")
-        if n is not None and not 0 <= index < n:
+        if not 0 <= index < n:
             raise InvalidArgumentError(f"index {index} is outside [0, {n})", "index")
         return int(index)
 
@@ -568,21 +567,18 @@ class Reader:
         channels = info.channels
         if not isinstance(channel, (int, np.integer)) or isinstance(channel, bool):
             raise InvalidArgumentError(f"channel must be an integer, got {channel!r}", "channel")
-        if channels is not None and not 0 <= channel < channels:
+        if not 0 <= channel < channels:
             raise InvalidArgumentError(f"channel {channel} is outside [0, {channels}) for layer {layer!r}", "channel")
         tag = metadata.maps_tag(layer)
         if self._find_datum(run, step, tag) is None:
             return None
-        arrays, _ = self._npz(run, step, tag, f"activation maps of layer {layer!r}", "layer")
-        maps, indices = arrays.get("maps"), arrays.get("indices")
-        if (maps is None or indices is None or "lo" not in arrays or "hi" not in arrays
-                or maps.ndim != 4 or indices.ndim != 1 or len(indices) != len(maps)):
-            raise CorruptDataError(f"corrupt activation maps of layer {layer!r} at step {step} of run {run!r}")
+        n = self.typed_manifest(run, step).n_inputs
+        arrays, _ = self._npz(run, step, tag, f"activation maps of layer {layer!r}", "layer",
+                              check=lambda arrays, where: record_checks.check_maps(arrays, info, n, where))
+        maps, indices = arrays[metadata.KEY_MAPS], arrays[metadata.KEY_INDICES]
         hits = np.flatnonzero(indices == index)
         if hits.size == 0:
             return None
-        if channel >= maps.shape[1]:
-            return None
-        lo, hi = float(arrays["lo"]), float(arrays["hi"])
+        lo, hi = float(arrays[metadata.KEY_LO]), float(arrays[metadata.KEY_HI])
         q = maps[hits[-1], channel].astype(np.float32)
         return lo + q / 255.0 * (hi - lo), lo, hi

@@ -21,6 +21,7 @@ What is guaranteed (and what TensorBoard's loaders decide for us):
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -252,3 +253,133 @@ def test_newer_version_is_skipped_with_one_warning(tmp_path, caplog):
         warnings = [r.getMessage() for r in caplog.records if "'future'" in r.getMessage()]
         manifest = [m for m in warnings if metadata.MANIFEST_TAG in m]
         assert len(manifest) == 1 and "newer" in manifest[0], (loader, warnings)
+
+
+# ------------------------------------------------------ records that disagree
+def _write_step(root: str, run: str, mutate=None, skip_layers=(), drop_tags=(), replace_blob=None, thumb_size=8):
+    """One synthetic step 0 of `run`, edited by ``mutate(data, manifest)`` before it is written.
+
+    Args:
+        skip_layers: layers whose blobs are left out.
+        drop_tags: tags removed from the record.
+        replace_blob: ``(tag, bytes)``: the one blob of `tag` replaced by these bytes.
+    """
+    data = fx.synthetic_step_data(seed=3, thumb_size=thumb_size)
+    man = fx.manifest_for(data)
+    if mutate is not None:
+        mutate(data, man)
+    ev = fx.step_event(0, data, man, fx.graph_for(), wall_time=1000.0, skip_layers=skip_layers)
+    kept = [v for v in ev.summary.value if v.tag not in drop_tags]
+    del ev.summary.value[:]
+    ev.summary.value.extend(kept)
+    if replace_blob is not None:
+        tag, raw = replace_blob
+        (value,) = [v for v in ev.summary.value if v.tag == tag]
+        value.tensor.string_val[0] = raw
+    fx.write_events(os.path.join(root, run), [ev])
+    return data, man
+
+
+def _shorten_inputs(data, man):
+    # 23 consistent inputs arrays against the manifest's (and the summaries') N=24.
+    for key in ("labels", "sample_ids", "predictions", "probabilities"):
+        data[key] = data[key][:-1]
+
+
+DISAGREEING = {
+    # run: (mutation of the step, requests, substring every error must hold)
+    "labels_short": (_shorten_inputs, [("/inputs", {}), ("/scatter", {"method": "pca"}), ("/jaccard", {}),
+                                       ("/hierarchy", {}), ("/dataset", {})], "n_inputs=24"),
+    "labels_beyond": (lambda d, m: d["labels"].__setitem__(5, 3),
+                      [("/inputs", {}), ("/jaccard", {}), ("/hierarchy", {}), ("/dataset", {})], "outside [0, 3)"),
+    "labels_negative": (lambda d, m: d["labels"].__setitem__(5, -1), [("/inputs", {}), ("/heatmap", {})],
+                        "outside [0, 3)"),
+    # Without n_inputs or channels, index=-1 and channel=-1 used to wrap around to the last input or channel.
+    "no_n_inputs": (lambda d, m: m.pop("n_inputs"), [("/layers", {}), ("/thumbnail", {"index": -1}),
+                                                     ("/overlay", {"index": -2, "channel": 0})], "'n_inputs' is missing"),
+    "no_channels": (lambda d, m: m["layers"][0].pop("channels"), [("/layers", {}), ("/overlay", {"index": 0, "channel": -1})],
+                    "'channels' is missing"),
+    "summaries_n": (lambda d, m: d["layers"]["features.0"].update(
+        {k: np.vstack([v, v[:1]]) for k, v in d["layers"]["features.0"].items() if "/" in k}),
+        [("/summaries", {}), ("/jaccard", {}), ("/scatter", {"method": "pca"})], "N=24"),  # (the old code checked N too)
+    "summaries_c": (lambda d, m: d["layers"]["features.0"].update(
+        {k: v[:, :7] for k, v in d["layers"]["features.0"].items() if "/" in k}),
+        [("/summaries", {}), ("/heatmap", {"order": "filter_norm"}), ("/jaccard", {})], "C=8"),
+    "class_names_missing": (lambda d, m: m.pop("class_names"), [("/layers", {}), ("/hierarchy", {})], "class_names"),
+}
+
+
+@pytest.fixture(scope="module")
+def disagreeing_logdir(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("disagree"))
+    for run, (mutate, _, _) in DISAGREEING.items():
+        _write_step(root, run, mutate)
+    return root
+
+
+@pytest.mark.parametrize("run", sorted(DISAGREEING))
+def test_records_that_disagree_answer_404_with_a_message(disagreeing_logdir, run, caplog):
+    _, requests, needle = DISAGREEING[run]
+    client = make_client(python_provider(disagreeing_logdir))
+    caplog.set_level(logging.WARNING, logger="tensorboard_plugin_channelexplorer")
+    for route, params in requests:
+        for _ in range(2):
+            status, body = get(client, route, run=run, layer="features.0", **params)
+            assert status == 404, (route, status, body if isinstance(body, dict) else body[:40])
+            assert body["error"].startswith("corrupt data in the logdir: ") and needle in body["error"], (route, body)
+    # Logged once per distinct problem, however often it is requested.
+    notes = [r.getMessage() for r in caplog.records if "corrupt" in r.getMessage()]
+    assert len(notes) == len(set(notes)) >= 1, notes
+
+
+# ------------------------------------------------- /dataset with a lost layer
+def _dataset(client, run):
+    status, body = get(client, "/dataset", run=run)
+    assert status == 200, body
+    return body
+
+
+def test_dataset_skips_a_missing_or_corrupt_layer_blob(tmp_path):
+    root = str(tmp_path)
+    without = tuple(row for row in fx.DEFAULT_LAYERS if row[0] != "features.3")
+    # The oracle: the same step written without layer features.3 at all.
+    _write_step(root, "two_layers", lambda d, m: (d["layers"].pop("features.3"), d["maps"].pop("features.3"),
+                                                  m.__setitem__("layers", fx.manifest_for(d, without)["layers"])))
+    _write_step(root, "dropped", skip_layers=("features.3",))
+    _write_step(root, "corrupt_blob", replace_blob=(metadata.layer_tag("features.3"), b"PK\x03\x04 not a zip"))
+    _write_step(root, "complete")
+    client = make_client(python_provider(root))
+    want = _dataset(client, "two_layers")
+    assert want["layers"] == ["features.0", "classifier"] and want["skipped_layers"] == []
+    assert _dataset(client, "complete")["skipped_layers"] == []
+    for run, reason in (("dropped", "no summaries of layer 'features.3'"), ("corrupt_blob", "corrupt data in the logdir")):
+        body = _dataset(client, run)
+        (skipped,) = body.pop("skipped_layers")
+        assert skipped["layer"] == "features.3" and reason in skipped["error"], skipped
+        assert body == {k: v for k, v in want.items() if k != "skipped_layers"}
+
+
+# ------------------------------------------------ /overlay without thumbnails
+def test_overlay_without_thumbnails_draws_over_neutral_grey(tmp_path):
+    from PIL import Image
+
+    root = str(tmp_path)
+    # features.0 maps are 6x6; the neutral background is scaled to 66x66 (the first multiple >= 64).
+    _write_step(root, "thumbs", thumb_size=66)
+    _write_step(root, "no_thumbs", lambda d, m: m.__setitem__("has_thumbnails", False),
+                drop_tags=(metadata.THUMBNAILS_TAG,), thumb_size=66)
+    client = make_client(python_provider(root))
+
+    def overlay(run, alpha):
+        status, png = get(client, "/overlay", run=run, layer="features.0", index=2, channel=3, alpha=alpha)
+        assert status == 200, png
+        with Image.open(io.BytesIO(png)) as img:
+            return np.asarray(img.convert("RGB"), dtype=np.int64)
+
+    assert get(client, "/thumbnail", run="no_thumbs", index=2)[0] == 404
+    grey = overlay("no_thumbs", 0.0)
+    assert grey.shape == (66, 66, 3) and (grey == 128).all()
+    colour = overlay("thumbs", 1.0)  # the map alone: the background does not show at alpha 1
+    np.testing.assert_array_equal(overlay("no_thumbs", 1.0), colour)
+    half = overlay("no_thumbs", 0.5)
+    assert np.abs(half - (colour + 128) / 2).max() <= 1.0  # rounding of the half-and-half blend

@@ -266,3 +266,149 @@ def test_plugin_module_imports_stay_light():
             "print([m for m in ('torch', 'sklearn', 'scipy', 'umap', 'PIL', 'numba') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ------------------------------------------------------------------ compute
+def _clients(plugin, n):
+    app = application.TensorBoardWSGI([plugin])
+    return [werkzeug_test.Client(app, wrappers.Response) for _ in range(n)]
+
+
+def _in_thread(fn):
+    import threading
+
+    out = {}
+    thread = threading.Thread(target=lambda: out.setdefault("value", fn()), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_a_slow_view_does_not_stall_the_others(providers, monkeypatch):
+    """A computation holding a worker (as a long t-SNE does) leaves heatmap and Jaccard requests free."""
+    import threading
+
+    from tensorboard_plugin_channelexplorer.views import _validate, scatter
+
+    release, started = threading.Event(), threading.Event()
+    real = scatter.scatter_view
+
+    def slow_scatter(*args, **kwargs):
+        with _validate.single_threaded():  # as the real view does
+            started.set()
+            assert release.wait(30)
+            return real(*args, **kwargs)
+
+    monkeypatch.setattr(scatter, "scatter_view", slow_scatter)
+    plugin, _ = make_client(providers("python"))
+    slow_client, fast_client = _clients(plugin, 2)
+    try:
+        slow, slow_out = _in_thread(lambda: get(slow_client, "/scatter", method="pca", **L).status_code)
+        assert started.wait(30)
+        for route in ("/heatmap", "/jaccard", "/hierarchy"):
+            fast, fast_out = _in_thread(lambda: get(fast_client, route, **L).status_code)
+            fast.join(20)
+            assert fast_out.get("value") == 200, f"{route} waited for the slow scatter"
+        assert slow.is_alive()  # the scatter was still computing all along
+    finally:
+        release.set()
+    slow.join(30)
+    assert slow_out.get("value") == 200
+
+
+def test_identical_requests_compute_once_even_when_too_big_to_cache(providers, monkeypatch):
+    import threading
+    import time
+
+    from tensorboard_plugin_channelexplorer.cache import LRUCache
+    from tensorboard_plugin_channelexplorer.views import scatter
+
+    calls = []
+    real = scatter.scatter_view
+
+    def counted(*args, **kwargs):
+        calls.append(threading.get_ident())
+        time.sleep(0.5)  # long enough for every request to arrive while it computes
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scatter, "scatter_view", counted)
+    plugin, _ = make_client(providers("python"))
+    plugin._cache = LRUCache(max_bytes=64)  # every response is larger: nothing is stored
+    clients = _clients(plugin, 6)
+    threads = [_in_thread(lambda c=c: get(c, "/scatter", method="pca", seed=7, **L).get_data()) for c in clients]
+    bodies = []
+    for thread, out in threads:
+        thread.join(60)
+        bodies.append(out["value"])
+    assert len(calls) == 1, f"{len(calls)} computations for 6 identical requests"
+    assert len(set(bodies)) == 1 and json.loads(bodies[0])["layer"] == L["layer"]
+
+
+def test_cache_shares_a_value_too_big_to_store():
+    import threading
+    import time
+
+    from tensorboard_plugin_channelexplorer.cache import LRUCache
+
+    cache, calls, results = LRUCache(max_bytes=100), [], []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        return np.zeros(1000)  # 8 kB: never stored
+
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("big", compute))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and all(r is results[0] for r in results) and "big" not in cache
+
+
+def test_compute_pool_is_bounded_and_caps_native_threads():
+    import threading
+    import time
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from tensorboard_plugin_channelexplorer.compute_pool import ComputePool
+
+    pool = ComputePool(workers=2)
+    lock, state = threading.Lock(), {"now": 0, "max": 0}
+
+    def task():
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.2)
+        with lock:
+            state["now"] -= 1
+        return 1
+
+    threads = [_in_thread(lambda: pool.run(task)) for _ in range(5)]
+    for thread, out in threads:
+        thread.join(30)
+        assert out["value"] == 1
+    assert state["max"] == 2
+    threadpool_limits(limits=2)  # as if something raised them
+    blas = pool.run(lambda: [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"])
+    assert blas and set(blas) == {1}
+    with pytest.raises(ZeroDivisionError):
+        pool.run(lambda: 1 / 0)
+    with pytest.raises(ValueError, match="workers"):
+        ComputePool(workers=-1)
+    pool.shutdown()
+
+
+def test_embedding_routes_cap_n(py_client, monkeypatch):
+    from tensorboard_plugin_channelexplorer import queries
+
+    monkeypatch.setattr(queries, "MAX_EMBED_INPUTS", 10)
+    body = get_json(py_client, "/scatter", 400, method="pca", **L)
+    assert body["parameter"] == "run" and "N=24" in body["error"] and "N <= 10" in body["error"]
+    body = get_json(py_client, "/trajectory", 400, run="main", layer="features.0")
+    assert body["parameter"] == "run" and "N=24" in body["error"]
+    monkeypatch.setattr(queries, "MAX_EMBED_INPUTS", 24)
+    monkeypatch.setattr(queries, "MAX_TRAJECTORY_POINTS", 50)
+    assert get_json(py_client, "/scatter", method="pca", **L)["layer"] == "features.0"  # N == cap: served
+    body = get_json(py_client, "/trajectory", 400, run="main", layer="features.0")
+    assert body["parameter"] == "steps" and "72 points" in body["error"]

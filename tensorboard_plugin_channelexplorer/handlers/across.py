@@ -16,7 +16,7 @@ from tensorboard_plugin_channelexplorer.encoding import RawJSON, dumps
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
-    MAX_TRAJECTORY_STEPS, DiffQuery, TimelineQuery, TrajectoryQuery, check_matrix_inputs,
+    MAX_TRAJECTORY_STEPS, DiffQuery, TimelineQuery, TrajectoryQuery, check_embed_inputs, check_matrix_inputs,
 )
 from tensorboard_plugin_channelexplorer.reader import Reader
 
@@ -162,6 +162,7 @@ def trajectory(ctx: HandlerContext, q: TrajectoryQuery) -> RawJSON:
     reader.steps(q.run)  # 400 for an unknown run before anything else
     steps = _trajectory_steps(reader, q)
     mats = [reader.summary_matrix(q.run, s, q.layer, q.fn, q.stage) for s in steps]
+    check_embed_inputs(max(m.shape[0] for m in mats), len(mats))
     labels = [ctx.labels(q.run, s) for s in steps]
     ids = [reader.sample_ids(q.run, s) for s in steps]
     sources = [src for s in steps for src in ((q.run, s, None), (q.run, s, q.layer))]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -11,6 +13,9 @@ from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.cache import LRUCache
 from tensorboard_plugin_channelexplorer.encoding import RawJSON, dumps, jsonable
 from tensorboard_plugin_channelexplorer.reader import Reader
+
+logger = logging.getLogger(__name__)
+_WARN_LOCK = threading.Lock()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,11 +27,22 @@ class HandlerContext:
         cache: the plugin's shared `LRUCache` (decoded blobs, computed views).
         run_compute: runs a view computation ``() -> value`` and returns its
             value (with native threads capped).
+        warned: keys already logged by `warn_once` (shared by the plugin's
+            requests).
     """
 
     reader: Reader
     cache: LRUCache
     run_compute: Callable[[Callable[[], Any]], Any]
+    warned: set = dataclasses.field(default_factory=set)
+
+    def warn_once(self, key: tuple, message: str) -> None:
+        """Logs `message` as a warning the first time `key` is seen."""
+        with _WARN_LOCK:
+            if key in self.warned:
+                return
+            self.warned.add(key)
+        logger.warning("ChannelExplorer: %s", message)
 
     def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """The value of `compute` under `key`: computed once, through `run_compute`, then cached."""

@@ -18,7 +18,7 @@ from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidA
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
     DatasetQuery, HeatmapQuery, HierarchyQuery, JaccardCellQuery, JaccardQuery, LayerQuery, OverlayQuery,
-    ScatterQuery, check_k, check_matrix_inputs,
+    ScatterQuery, check_embed_inputs, check_k, check_matrix_inputs,
 )
 
 
@@ -43,6 +43,7 @@ def _sources(q, step: int) -> list:
 def scatter(ctx: HandlerContext, q: ScatterQuery):
     """``/scatter``: 2-D embedding, clusters and outliers (paper V-D)."""
     step, mat = _matrix(ctx, q)
+    check_embed_inputs(mat.shape[0])
     check_k(q.k, mat.shape[0])
     labels = ctx.labels(q.run, step)
 
@@ -96,19 +97,37 @@ def hierarchy(ctx: HandlerContext, q: HierarchyQuery):
 def heatmap(ctx: HandlerContext, q: HeatmapQuery):
     """``/heatmap``: channel x input heatmap, channels ordered (paper V-F)."""
     step, mat = _matrix(ctx, q)
-    filter_norm = ctx.reader.summaries(q.run, step, q.layer).get(metadata.KEY_FILTER_NORM)
-    if q.order == "filter_norm" and filter_norm is None:
-        raise InvalidArgumentError(
-            f"order 'filter_norm' is unavailable: layer {q.layer!r} has no filter norms logged", "order")
+    from tensorboard_plugin_channelexplorer.handlers.channels import optional_array
+
+    arrays = ctx.reader.summaries(q.run, step, q.layer)
+    where = f"layer {q.layer!r} at step {step} of run {q.run!r}"
+    filter_norm = arrays.get(metadata.KEY_FILTER_NORM)
+    taylor = optional_array(arrays, metadata.KEY_TAYLOR, (mat.shape[1],), where)
+    for name, values, what in (("filter_norm", filter_norm, "filter norms"), ("taylor", taylor, "Taylor importance")):
+        if q.order == name and values is None:
+            raise InvalidArgumentError(f"order {name!r} is unavailable: layer {q.layer!r} has no {what} logged", "order")
     labels = ctx.labels(q.run, step)
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import heatmap as view
 
-        return view.heatmap_view(mat, labels, order=q.order, filter_norm=filter_norm, offset=q.offset, limit=q.limit)
+        return view.heatmap_view(mat, labels, order=q.order, filter_norm=filter_norm, offset=q.offset, limit=q.limit,
+                                 taylor=taylor)
 
     return ctx.view_json("heatmap", _sources(q, step), (q.fn, q.stage, q.order, q.offset, q.limit), compute,
                          extra=dict(layer=q.layer, fn=q.fn, stage=q.stage))
+
+
+# The background of an overlay without a thumbnail: mid grey, at least this many pixels on its longer side.
+NEUTRAL_GREY = 128
+NEUTRAL_MIN_SIZE = 64
+
+
+def neutral_background(map_shape: tuple) -> np.ndarray:
+    """A uniform grey uint8 RGB image, the map's shape scaled by an integer to >= `NEUTRAL_MIN_SIZE` pixels."""
+    h, w = map_shape
+    scale = max(1, -(-NEUTRAL_MIN_SIZE // max(h, w)))
+    return np.full((h * scale, w * scale, 3), NEUTRAL_GREY, dtype=np.uint8)
 
 
 def overlay(ctx: HandlerContext, q: OverlayQuery) -> tuple:
@@ -119,21 +138,31 @@ def overlay(ctx: HandlerContext, q: OverlayQuery) -> tuple:
         raise NotFoundError(
             f"no activation map was logged for layer {q.layer!r} and input {q.index} at step {step}", "index")
     fmap, lo, hi = found
-    png = ctx.reader.thumbnail_png(q.run, step, q.index)
+    try:
+        png = ctx.reader.thumbnail_png(q.run, step, q.index)
+    except CorruptDataError:
+        raise
+    except NotFoundError:
+        png = None  # no thumbnails logged (or kept): the map over a neutral background
 
     def compute():
         from PIL import Image
 
         from tensorboard_plugin_channelexplorer.views import overlay as view
 
-        try:
-            with Image.open(io.BytesIO(png)) as img:
-                rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-        except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad bytes
-            raise CorruptDataError(f"unreadable thumbnail {q.index} at step {step} of run {q.run!r}: {exc}") from exc
+        if png is None:
+            rgb = neutral_background(fmap.shape)
+        else:
+            try:
+                with Image.open(io.BytesIO(png)) as img:
+                    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+            except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad bytes
+                raise CorruptDataError(
+                    f"unreadable thumbnail {q.index} at step {step} of run {q.run!r}: {exc}") from exc
         return view.overlay_png(rgb, fmap, lo, hi, alpha=q.alpha)
 
-    key = ctx.reader.cache_key("view/overlay", [(q.run, step, q.layer)], (q.index, q.channel, q.alpha))
+    key = ctx.reader.cache_key("view/overlay", [(q.run, step, q.layer)],
+                               (q.index, q.channel, q.alpha, png is None))
     return ctx.cached(key, compute), "image/png"
 
 
@@ -155,12 +184,22 @@ def dataset(ctx: HandlerContext, q: DatasetQuery):
     arrays = reader.inputs(q.run, step)
     labels = np.asarray(arrays[metadata.KEY_LABELS], dtype=np.int64)
     check_matrix_inputs(labels.shape[0])
-    sources = [(q.run, step, None)] + [(q.run, step, name) for name in layers]
+    mats, used, skipped, first_error = [], [], [], None
+    for name in layers:
+        try:
+            mats.append(reader.summary_matrix(q.run, step, name, q.fn, q.stage))
+            used.append(name)
+        except NotFoundError as exc:  # a blob dropped by the loader, or corrupt: the other layers still count
+            first_error = first_error or exc
+            skipped.append({"layer": name, "error": exc.public_message})
+            ctx.warn_once(("dataset skipped", q.run, step, name), f"/dataset skips layer {name!r}: {exc}")
+    if not used:
+        raise first_error
+    sources = [(q.run, step, None)] + [(q.run, step, name) for name in used]
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import dataset as view
 
-        mats = [reader.summary_matrix(q.run, step, name, q.fn, q.stage) for name in layers]
         return view.dataset_view(
             mats, labels, reference=q.reference, k=q.k, random_state=q.seed,
             predictions=arrays.get(metadata.KEY_PREDICTIONS), probabilities=arrays.get(metadata.KEY_PROBABILITIES),
@@ -168,4 +207,5 @@ def dataset(ctx: HandlerContext, q: DatasetQuery):
         )
 
     return ctx.view_json("dataset", sources, (q.fn, q.stage, q.reference, q.k, q.seed, q.eta), compute,
-                         extra=dict(layers=layers, class_names=class_names, fn=q.fn, stage=q.stage))
+                         extra=dict(layers=used, skipped_layers=skipped, class_names=class_names, fn=q.fn,
+                                    stage=q.stage))

@@ -18,6 +18,7 @@ import threading
 import numpy as np
 
 from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
+from tensorboard_plugin_channelexplorer.native_threads import in_capped_worker
 
 # Re-entrant: views call each other (scatter_view -> embed -> t-SNE).
 _THREADS_LOCK = threading.RLock()
@@ -31,11 +32,19 @@ def single_threaded():
     The views work on small matrices, where threads gain little; on a busy
     machine spinning BLAS/OpenMP workers cost a lot (measured with the 2
     cores shared: a 200x2048 float32 matrix product 64 ms vs 0.8 ms, t-SNE
-    of 200 points 21 s vs 1 s). The limit is process-wide, so a lock keeps
-    concurrent requests from interleaving its save/restore (view
-    computations therefore run one at a time).
+    of 200 points 21 s vs 1 s).
+
+    Inside a task of the plugin's compute pool the threads are already
+    capped for good (`native_threads.capped_worker`), and the block runs as
+    is, concurrently with the other workers. Elsewhere (a view called as a
+    library function) the limit is set and restored around the block; since
+    it is process-wide, a lock keeps concurrent callers from interleaving the
+    save/restore, so such calls run one at a time.
     """
     global _controller
+    if in_capped_worker():
+        yield
+        return
     with _THREADS_LOCK:
         if _controller is None:
             # The controller only sees libraries loaded when it is created:
