@@ -303,7 +303,23 @@ def test_history_golden():
     h = channels.channel_history([0, 5, 9], [np.array([1.0, 3.0, 5.0]), None, np.array([2.0, 4.0])],
                                  [np.array([0, 0, 1]), None, np.array([1, 2])])
     assert h == {"steps": [0, 5, 9], "mean": [3.0, None, 3.0], "classes": [0, 1, 2],
-                 "class_means": [[2.0, 5.0, None], [None, None, None], [None, 2.0, 4.0]]}
+                 "class_means": [[2.0, 5.0, None], [None, None, None], [None, 2.0, 4.0]],
+                 "drift": [None, None, None]}
+
+
+def test_history_drift_matches_inputs_by_sample_id():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    ids0 = np.array([10, 11, 12, 13])
+    # Step 1: the same profile at twice the scale, inputs shuffled; step 2: reversed; step 3: id 99 unmatched.
+    perm = np.array([2, 0, 3, 1])
+    cols = [a, 2 * a[perm], a[::-1] * 1.0, np.array([4.0, 3.0, 7.0])]
+    ids = [ids0, ids0[perm], ids0, np.array([10, 11, 99])]
+    h = channels.channel_history([0, 1, 2, 3], cols, [np.zeros(4, int)] * 3 + [np.zeros(3, int)], ids)
+    assert h["drift"][0] is None
+    assert h["drift"][1] == pytest.approx(0.0, abs=1e-9)  # scale ignored, order matched by id
+    assert h["drift"][2] == pytest.approx(2.0)  # reversed: r = -1
+    # step 2 gave ids 10..13 the values 4, 3, 2, 1; step 3 gives 10 -> 4, 11 -> 3: r = 1 on the 2 matched
+    assert h["drift"][3] == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValueError, match="must have the same length"):
         channels.channel_history([0], [], [])
 

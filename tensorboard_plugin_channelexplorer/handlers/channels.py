@@ -181,20 +181,22 @@ def _history(ctx: HandlerContext, q: ChannelCardQuery) -> dict:
     sources = [(q.run, s, None) for s in present] + [(q.run, s, q.layer) for s in present]
 
     def compute():
-        columns, labels = [], []
+        columns, labels, ids = [], [], []
         for s in steps:
-            col = lab = None
+            col = lab = sid = None
             if s in present:
                 try:
                     mat = reader.summary_matrix(q.run, s, q.layer, q.fn, q.stage)
                     if q.channel < mat.shape[1]:
-                        col, lab = mat[:, q.channel], ctx.labels(q.run, s)
+                        col, lab, sid = mat[:, q.channel], ctx.labels(q.run, s), reader.sample_ids(q.run, s)
                 except (CorruptDataError, NotFoundError, InvalidArgumentError) as exc:
                     logger.warning("ChannelExplorer: no value of channel %d of %r at step %d of run %r: %s",
                                    q.channel, q.layer, s, q.run, exc)
+                    col = lab = sid = None
             columns.append(col)
             labels.append(lab)
-        return view.channel_history(steps, columns, labels)
+            ids.append(sid)
+        return view.channel_history(steps, columns, labels, ids)
 
     key = reader.cache_key("channel_history", sources, (q.layer, q.fn, q.stage, q.channel, tuple(steps)))
     return ctx.cached(key, compute)

@@ -488,36 +488,60 @@ def channel_embedding(S, labels, method: str = "tsne", source: str = "activation
     }
 
 
-def channel_history(steps, columns, labels) -> dict:
-    """One channel's value across steps: its mean and per-class means at each step.
+def _drift(a: np.ndarray, b: np.ndarray) -> float | None:
+    """``1 - Pearson correlation`` of two matched profiles; None when either is constant or < 2 inputs."""
+    if a.size < 2:
+        return None
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return None if den <= 0 else float(np.clip(1.0 - (a @ b) / den, 0.0, 2.0))
+
+
+def channel_history(steps, columns, labels, sample_ids=None) -> dict:
+    """One channel's value across steps: mean, per-class means and stability.
+
+    Stability (ReVACNN shows how settled each filter is during training):
+    ``drift[s]`` is ``1 - r``, with ``r`` the Pearson correlation between
+    the channel's profile at step ``s`` and at the previous step where it is
+    present, over the inputs of both steps matched by sample id (0 = it
+    responds to the same inputs in the same proportions, 1 = unrelated, 2 =
+    reversed). It ignores a change of scale, which ``mean`` shows.
 
     Args:
         steps: the steps, ascending ints.
         columns: per step, the channel's ``[N_s]`` summaries, or None where
             the layer is absent at that step.
         labels: per step, the ``[N_s]`` class ids (ignored where the column is None).
+        sample_ids: optional per step ``[N_s]`` sample ids; without them
+            ``drift`` is all None.
 
     Returns:
         JSON-ready dict: ``steps``, ``mean`` (None where absent), ``classes``
-        (every class seen) and ``class_means`` (``[step][class]``, None where
-        absent or the class has no input at that step).
+        (every class seen), ``class_means`` (``[step][class]``, None where
+        absent or the class has no input at that step) and ``drift`` (None
+        at the first present step, where absent, or where fewer than 2 inputs
+        match or a profile is constant).
 
     Raises:
         ValueError: on mismatched lengths.
     """
-    if not (len(steps) == len(columns) == len(labels)):
-        raise ValueError(f"steps ({len(steps)}), columns ({len(columns)}) and labels ({len(labels)}) "
+    from .align import match_ids
+
+    if not (len(steps) == len(columns) == len(labels)) or (sample_ids is not None and len(sample_ids) != len(steps)):
+        raise ValueError(f"steps ({len(steps)}), columns ({len(columns)}), labels ({len(labels)}) and sample_ids "
                          "must have the same length")
     cols = [None if col is None else np.asarray(col, dtype=np.float64).ravel() for col in columns]
     labs = [None if col is None else check_labels(lab, col.size, n_name="the column")
             for col, lab in zip(cols, labels)]
     present = [lab for lab in labs if lab is not None]
     classes = np.unique(np.concatenate(present)) if present else np.zeros(0, dtype=np.int64)
-    mean, class_means = [], []
-    for col, lab in zip(cols, labs):
+    mean, class_means, drift = [], [], []
+    prev = None
+    for i, (col, lab) in enumerate(zip(cols, labs)):
         if col is None or col.size == 0:
             mean.append(None)
             class_means.append([None] * classes.size)
+            drift.append(None)
             continue
         mean.append(float(col.mean()))
         row = []
@@ -525,5 +549,14 @@ def channel_history(steps, columns, labels) -> dict:
             sel = col[lab == k]
             row.append(float(sel.mean()) if sel.size else None)
         class_means.append(row)
+        d = None
+        if sample_ids is not None and prev is not None:
+            if len(sample_ids[i]) != col.size:
+                raise ValueError(f"sample_ids at step {steps[i]} has {len(sample_ids[i])} entries for {col.size} "
+                                 "inputs")
+            _, (ia, ib), _ = match_ids([sample_ids[prev], sample_ids[i]])
+            d = _drift(cols[prev][ia], col[ib])
+        drift.append(None if d is None else round(d, 6))
+        prev = i
     return {"steps": [int(s) for s in steps], "mean": mean, "classes": ints(classes),
-            "class_means": class_means}
+            "class_means": class_means, "drift": drift}
