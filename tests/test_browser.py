@@ -21,12 +21,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+from digits_runs import write_digits_runs
 from tb_process import free_port as _free_port, stop as _stop, tensorboard_cmd as _tensorboard_cmd
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -75,36 +75,8 @@ def _requirements():
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory):
     """Two runs of the digits CNN, three steps each, logged with the real writer (a short epoch between)."""
-    import torch
-
-    sys.path.insert(0, os.path.join(REPO, "examples"))
-    try:
-        import digits
-    finally:
-        sys.path.pop(0)
-    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
-
     root = str(tmp_path_factory.mktemp("browser_logdir"))
-    torch.set_num_threads(1)
-    x_tr, y_tr, x_te, y_te, _idx_tr, idx_te = digits.load_digits_tensors(seed=0)
-    probe_x, probe_y, probe_ids = digits.probe_set(x_te, y_te, idx_te, per_class=6)
-    for run, lr, seed in ((RUN, 1e-2, 0), (RUN_B, 2e-3, 1)):
-        model = digits.make_cnn(seed=seed)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        with ChannelExplorerWriter(os.path.join(root, run)) as writer:
-            for step in STEPS:
-                if step:
-                    digits.train_epoch(model, opt, x_tr, y_tr, seed=step)
-                model.eval()
-                writer.log_layers(
-                    model,
-                    probe_x,
-                    labels=probe_y,
-                    step=step,
-                    class_names=digits.CLASS_NAMES,
-                    sample_ids=probe_ids,
-                    layers=LAYERS,
-                )
+    write_digits_runs(root, ((RUN, 1e-2, 0), (RUN_B, 2e-3, 1)), STEPS, LAYERS)
     return root
 
 

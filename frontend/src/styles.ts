@@ -47,6 +47,12 @@ import timeline_LayerDetailsCss from "./timeline/LayerDetails.css?inline";
 import graph_DiffHostCss from "./graph/DiffHost.css?inline";
 import graph_DiffSidePickCss from "./graph/DiffSidePick.css?inline";
 import graph_ScatterHostCss from "./graph/ScatterHost.css?inline";
+import panels_SuspectListCss from "./panels/SuspectList.css?inline";
+import panels_ChannelClustersPanelCss from "./panels/ChannelClustersPanel.css?inline";
+import panels_ChannelCardCss from "./panels/ChannelCard.css?inline";
+import panels_ChannelEmbeddingPanelCss from "./panels/ChannelEmbeddingPanel.css?inline";
+import panels_LayerEdgesPanelCss from "./panels/LayerEdgesPanel.css?inline";
+import graph_ChannelCardDockCss from "./graph/ChannelCardDock.css?inline";
 
 /** The CSS of React Flow and of every component, in cascade order. */
 export const TAB_CSS = [
@@ -90,4 +96,10 @@ export const TAB_CSS = [
   graph_DiffHostCss,
   graph_DiffSidePickCss,
   graph_ScatterHostCss,
+  panels_SuspectListCss,
+  panels_ChannelClustersPanelCss,
+  panels_ChannelCardCss,
+  panels_ChannelEmbeddingPanelCss,
+  panels_LayerEdgesPanelCss,
+  graph_ChannelCardDockCss,
 ].join("\n");

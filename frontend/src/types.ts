@@ -12,7 +12,7 @@ export type Stage = "pre" | "post";
 /** Dimensionality reduction method of the scatter view. */
 export type DRMethod = "pca" | "mds" | "tsne" | "umap";
 /** Channel ordering of the heatmap view. */
-export type HeatmapOrder = "pairwise" | "variance" | "filter_norm";
+export type HeatmapOrder = "pairwise" | "variance" | "filter_norm" | "taylor" | "cluster";
 
 /** Error body of every 4xx answer. */
 export interface ErrorResponse {
@@ -185,6 +185,8 @@ export interface HeatmapMetrics {
   pairwise: number[];
   /** Absent or `null` when the layer logged no filter norms. */
   filter_norm?: number[] | null;
+  /** Taylor importance; absent or `null` when not logged. */
+  taylor?: number[] | null;
 }
 
 /** `GET /heatmap?run=&step=&layer=&fn=otsu&stage=pre&order=&offset=&limit=`. */

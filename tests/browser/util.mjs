@@ -44,3 +44,13 @@ export async function step(name, fn) {
     throw new Error(`${name}: ${err?.message ?? err}`);
   }
 }
+
+/** A `getJson(path)` for the plugin's routes under TensorBoard at `base`; throws on a non-2xx answer. */
+export function routeGetter(base) {
+  const api = `${base.replace(/\/+$/, "")}/data/plugin/channelexplorer`;
+  return async (path) => {
+    const r = await fetch(`${api}/${path}`);
+    if (!r.ok) fail(`GET ${path}: HTTP ${r.status} ${await r.text()}`);
+    return r.json();
+  };
+}

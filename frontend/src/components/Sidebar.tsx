@@ -11,6 +11,7 @@ import type { DatasetResponse } from "../types";
 import { AsyncView } from "./AsyncView";
 import { useAsync } from "./useAsync";
 import { SelectionSummary } from "./SelectionSummary";
+import { SuspectSection } from "./SuspectSection";
 
 /** Fills missing class `name`s from the manifest's class names. */
 function withClassNames(d: DatasetResponse, names: string[]): DatasetResponse {
@@ -74,6 +75,7 @@ export function DatasetSidebar() {
           )}
         </AsyncView>
       </section>
+      <SuspectSection width={SIDEBAR_INNER} />
       <SelectionSummary />
     </aside>
   );

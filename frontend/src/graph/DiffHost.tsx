@@ -7,6 +7,7 @@ import { Loading } from "../components/Loading";
 import { useAsync } from "../components/useAsync";
 import { usePanelSelection } from "../state";
 import { DiffPanel } from "../panels";
+import { useChannelFocus } from "../channelFocus";
 import { fnFor } from "./context";
 import { TrendProps, useIdMapping, DiffSide, defaultDiffSides } from "./trendProps";
 import { SidePick } from "./DiffSidePick";
@@ -21,6 +22,7 @@ export function DiffHost({ run, step, layer, settings, classNames, width, height
   const a = chosen.a ?? defaults.a;
   const b = chosen.b ?? defaults.b;
   const fn = fnFor(settings, "heatmap");
+  const [, channels] = useChannelFocus();
   const ready = runsState.data !== null;
   const state = useAsync(
     ready
@@ -57,7 +59,16 @@ export function DiffHost({ run, step, layer, settings, classNames, width, height
         <SidePick label="B" side={b} runs={runs} testId="diff-b" onChange={(s) => setChosen((c) => ({ ...c, b: s }))} />
       </div>
       <AsyncView state={state} label="Comparing…" compact>
-        {(data) => <DiffPanel data={data} classNames={classNames} onPair={onPair} width={width} size={height} />}
+        {(data) => (
+          <DiffPanel
+            data={data}
+            classNames={classNames}
+            onPair={onPair}
+            onChannel={(channel) => channels.openChannel({ run: a.run, layer, channel })}
+            width={width}
+            size={height}
+          />
+        )}
       </AsyncView>
     </div>
   );

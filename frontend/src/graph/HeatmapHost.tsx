@@ -7,6 +7,7 @@ import { usePanelSelection } from "../state";
 import { HeatmapPanel } from "../panels";
 import type { HeatmapCell } from "../panels";
 import type { HeatmapOrder } from "../types";
+import { useChannelFocus } from "../channelFocus";
 import { useSide } from "./context";
 import { PANEL_WIDTH, HEATMAP_PAGE } from "./panelKinds";
 import { useLayerQuery, useLabels } from "./hostHooks";
@@ -25,6 +26,7 @@ export function HeatmapHost({ layer }: { layer: string }) {
   }
   const [offset, setOffset] = useState(0);
   const [cell, setCell] = useState<HeatmapCell | null>(null);
+  const [, channels] = useChannelFocus();
   const state = useAsync(
     (signal) => api.heatmap({ ...q, order, offset, limit: HEATMAP_PAGE }, signal),
     [q.run, q.step, q.layer, q.fn, q.stage, order, offset],
@@ -45,7 +47,10 @@ export function HeatmapHost({ layer }: { layer: string }) {
             setOffset(0);
           }}
           onPage={setOffset}
-          onCell={(channel, index) => setCell({ channel, index })}
+          onCell={(channel, index) => {
+            setCell({ channel, index });
+            channels.openChannel({ run: side.run, layer, channel });
+          }}
           cell={cell}
           overlayUrl={overlay}
           hasMaps={info ? info.has_maps : true}

@@ -8,6 +8,8 @@ import { HierarchyPanel } from "../panels";
 import { useSide } from "./context";
 import { PANEL_WIDTH, PANEL_HEIGHT } from "./panelKinds";
 import { useLayerQuery } from "./hostHooks";
+import { useLayerSuspects } from "./useSuspects";
+import { SuspectsByClass } from "../panels/SuspectsByClass";
 
 export function HierarchyHost({ layer }: { layer: string }) {
   const side = useSide();
@@ -18,19 +20,23 @@ export function HierarchyHost({ layer }: { layer: string }) {
     [q.run, q.step, q.layer, q.fn, q.stage, side.settings.eta],
   );
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
+  const suspects = useLayerSuspects(layer);
   return (
-    <AsyncView state={state} label="Building hierarchy…" compact>
-      {(data) => (
-        <HierarchyPanel
-          data={data}
-          classNames={side.classNames}
-          thumbnailUrl={thumb}
-          selected={sel.selected}
-          onSelect={sel.onSelect}
-          width={PANEL_WIDTH - 4}
-          height={PANEL_HEIGHT.hierarchy - 12}
-        />
-      )}
-    </AsyncView>
+    <>
+      <AsyncView state={state} label="Building hierarchy…" compact>
+        {(data) => (
+          <HierarchyPanel
+            data={data}
+            classNames={side.classNames}
+            thumbnailUrl={thumb}
+            selected={sel.selected}
+            onSelect={sel.onSelect}
+            width={PANEL_WIDTH - 4}
+            height={PANEL_HEIGHT.hierarchy - 102}
+          />
+        )}
+      </AsyncView>
+      <SuspectsByClass suspects={suspects} classNames={side.classNames} thumbnailUrl={thumb} onSelect={sel.onSelect} />
+    </>
   );
 }

@@ -10,6 +10,10 @@ import { JaccardHost } from "./JaccardHost";
 import { HeatmapHost } from "./HeatmapHost";
 import { HierarchyHost } from "./HierarchyHost";
 import { TrendHost } from "./TrendHost";
+import { ChannelClustersHost } from "./ChannelClustersHost";
+import { ChannelEmbeddingHost } from "./ChannelEmbeddingHost";
+import { LayerEdgesHost } from "./LayerEdgesHost";
+import { PANEL_HEIGHT } from "./panelKinds";
 import type { PanelKind } from "./panelKinds";
 
 /** Mounts the container of one panel kind for a layer. */
@@ -26,5 +30,11 @@ export function PanelHost({ kind, layer }: { kind: PanelKind; layer: string }) {
     case "trajectory":
     case "diff":
       return <TrendHost kind={kind} layer={layer} />;
+    case "clusters":
+      return <ChannelClustersHost layer={layer} />;
+    case "channels":
+      return <ChannelEmbeddingHost layer={layer} height={PANEL_HEIGHT.channels} />;
+    case "edges":
+      return <LayerEdgesHost layer={layer} height={PANEL_HEIGHT.edges} />;
   }
 }

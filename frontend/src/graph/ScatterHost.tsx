@@ -10,6 +10,10 @@ import type { ScatterParams } from "../panels";
 import { useSide } from "./context";
 import { PANEL_WIDTH, PANEL_HEIGHT } from "./panelKinds";
 import { useLayerQuery } from "./hostHooks";
+import { useLayerSuspects } from "./useSuspects";
+
+/** Flagged suspect labels ringed in the scatterplot, most suspect first. */
+const SCATTER_RINGS = 10;
 
 export function ScatterHost({ layer }: { layer: string }) {
   const side = useSide();
@@ -28,6 +32,7 @@ export function ScatterHost({ layer }: { layer: string }) {
   );
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
   const [enlarged, setEnlarged] = useState(false);
+  const suspects = useLayerSuspects(layer);
   // The in-node and the enlarged plot share everything but their size.
   const shared = {
     classNames: side.classNames,
@@ -36,6 +41,7 @@ export function ScatterHost({ layer }: { layer: string }) {
     params,
     onParams: (change: Partial<ScatterParams>) => setParams((p) => ({ ...p, ...change })),
     thumbnailUrl: thumb,
+    suspects: suspects.slice(0, SCATTER_RINGS).map((s) => s.index),
   };
   return (
     <>

@@ -8,6 +8,7 @@ import { useAsync } from "../components/useAsync";
 import { SideCtx } from "./context";
 import type { FocusRequest, SideContext, ViewSettings } from "./context";
 import { GraphView } from "./GraphView";
+import { ChannelCardDock } from "./ChannelCardDock";
 
 /** Loads the manifest of a (run, step) and provides the side context. */
 export function Side({
@@ -46,6 +47,7 @@ export function Side({
         {state.loading && <div className="ce-progress" role="progressbar" aria-label="Loading" />}
         <GraphView focus={focus} />
         {withSidebar && <DatasetSidebar />}
+        {side === "a" && <ChannelCardDock />}
       </div>
     </SideCtx.Provider>
   );

@@ -25,6 +25,7 @@ import {
 const TOGGLE_ROWS: Array<{ label: string; hint: string | null; kinds: PanelKind[] }> = [
   { label: "Step", hint: null, kinds: ["scatter", "jaccard", "heatmap", "hierarchy"] },
   { label: "Across steps", hint: "across steps", kinds: ["trajectory", "diff"] },
+  { label: "Channels", hint: "channels", kinds: ["clusters", "channels", "edges"] },
 ];
 
 export type LayerNodeData = {

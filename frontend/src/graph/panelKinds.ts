@@ -1,8 +1,27 @@
 /** The panels a layer node can show, their labels and fixed sizes (the graph layout needs them). */
 /** The panels a layer node can show ("details inside"). */
-export type PanelKind = "scatter" | "jaccard" | "heatmap" | "hierarchy" | "trajectory" | "diff";
+export type PanelKind =
+  | "scatter"
+  | "jaccard"
+  | "heatmap"
+  | "hierarchy"
+  | "trajectory"
+  | "diff"
+  | "clusters"
+  | "channels"
+  | "edges";
 
-export const PANEL_KINDS: PanelKind[] = ["scatter", "jaccard", "heatmap", "hierarchy", "trajectory", "diff"];
+export const PANEL_KINDS: PanelKind[] = [
+  "scatter",
+  "jaccard",
+  "heatmap",
+  "hierarchy",
+  "trajectory",
+  "diff",
+  "clusters",
+  "channels",
+  "edges",
+];
 
 export const PANEL_LABELS: Record<PanelKind, { label: string; title: string }> = {
   scatter: { label: "Scatter", title: "Scatterplot: 2D projection of the inputs' channel summaries, with clusters" },
@@ -14,6 +33,12 @@ export const PANEL_LABELS: Record<PanelKind, { label: string; title: string }> =
     title: "Animated scatterplot across steps (frames aligned); selected inputs show their trajectories",
   },
   diff: { label: "Diff", title: "Difference of the channel summaries between two (run, step) pairs, and rank changes" },
+  clusters: {
+    label: "Clusters",
+    title: "Channels clustered by their activation profiles; click a channel for its card",
+  },
+  channels: { label: "Embedding", title: "2D embedding of the channels, coloured by preferred class; brush to select" },
+  edges: { label: "Edges", title: "Bundled weights from a lower layer's channel clusters to this layer's" },
 };
 
 /** Inner width of a panel inside a node, in pixels. */
@@ -27,7 +52,10 @@ export const PANEL_HEIGHT: Record<PanelKind, number> = {
   scatter: 300,
   jaccard: 390,
   heatmap: 400,
-  hierarchy: 300,
+  hierarchy: 390,
   trajectory: 330,
   diff: 420,
+  clusters: 290,
+  channels: 340,
+  edges: 260,
 };

@@ -41,6 +41,7 @@ export interface ChannelEmbeddingPanelProps {
 
 const CONTROLS_H = 24;
 const LEGEND_H = 16;
+const CAPTION_H = 14;
 const R = 3.2;
 const NEUTRAL = "var(--ce-faint)";
 
@@ -49,7 +50,7 @@ export function ChannelEmbeddingPanel(props: ChannelEmbeddingPanelProps) {
     props;
   const width = props.width ?? 340;
   const height = props.height ?? 300;
-  const plotH = Math.max(60, height - CONTROLS_H - LEGEND_H);
+  const plotH = Math.max(60, height - CONTROLS_H - LEGEND_H - (caption ? CAPTION_H : 0));
   const channels = useMemo(() => props.channels ?? points.map((_, i) => i), [props.channels, points]);
   if (channels.length !== points.length || preferred.length !== points.length || selectivity.length !== points.length) {
     throw new RangeError(

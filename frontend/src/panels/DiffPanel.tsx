@@ -26,12 +26,14 @@ export interface DiffPanelProps {
   size?: number;
   /** Rows of the rank-change table. */
   maxRankRows?: number;
+  /** Click on a channel of the rank-change table (opens its card). */
+  onChannel?: (channel: number) => void;
 }
 
 const LABEL_W = 14;
 
 export function DiffPanel(props: DiffPanelProps) {
-  const { data, classNames, onPair } = props;
+  const { data, classNames, onPair, onChannel } = props;
   const width = props.width ?? 340;
   const maxRows = props.maxRankRows ?? 5;
   const n = data.diff.length;
@@ -144,7 +146,20 @@ export function DiffPanel(props: DiffPanelProps) {
         <tbody>
           {ranks.map((r) => (
             <tr key={r.channel} data-channel={r.channel}>
-              <td>#{r.channel}</td>
+              <td>
+                {onChannel ? (
+                  <button
+                    type="button"
+                    className="cep-link"
+                    aria-label={`Open channel ${r.channel}`}
+                    onClick={() => onChannel(r.channel)}
+                  >
+                    #{r.channel}
+                  </button>
+                ) : (
+                  `#${r.channel}`
+                )}
+              </td>
               <td className="cep-num">{r.rank_a}</td>
               <td className="cep-num">{r.rank_b}</td>
               <td

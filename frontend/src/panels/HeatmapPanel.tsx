@@ -61,11 +61,13 @@ export interface HeatmapPanelProps {
   height?: number;
 }
 
-export const HEATMAP_ORDERS: HeatmapOrder[] = ["pairwise", "variance", "filter_norm"];
+export const HEATMAP_ORDERS: HeatmapOrder[] = ["pairwise", "variance", "filter_norm", "taylor", "cluster"];
 const ORDER_LABELS: Record<HeatmapOrder, string> = {
   pairwise: "class-pairwise distance",
   variance: "variance",
   filter_norm: "filter norm",
+  taylor: "Taylor importance",
+  cluster: "channel cluster",
 };
 const METRIC_W = 14;
 const GAP = 6;
@@ -234,7 +236,7 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
               onChange={(e) => onOrder(e.target.value as HeatmapOrder)}
             >
               {HEATMAP_ORDERS.map((o) => (
-                <option key={o} value={o} disabled={o === "filter_norm" && !data.metrics.filter_norm}>
+                <option key={o} value={o} disabled={(o === "filter_norm" || o === "taylor") && !data.metrics[o]}>
                   {ORDER_LABELS[o]}
                 </option>
               ))}

@@ -20,6 +20,7 @@ import { CLASS_PALETTE, classColor } from "../transforms/color";
 import { hullPath, type Point } from "../transforms/hull";
 import { clusterClassBars, clusterMembers, fitPoints, pointsInRect } from "../transforms/scatter";
 import { parseK } from "../transforms/dataset";
+import { SuspectRings } from "./SuspectRings";
 
 /** Parameters of the `/scatter` request the controls edit. */
 export interface ScatterParams {
@@ -45,6 +46,8 @@ export interface ScatterPanelProps {
   thumbnailUrl?: ThumbnailUrl;
   /** Called by the "enlarge" button (button hidden when absent). */
   onEnlarge?: () => void;
+  /** Inputs to ring as suspect labels, most suspect first. */
+  suspects?: readonly number[];
   /** Total width and height in CSS pixels (controls included). */
   width?: number;
   height?: number;
@@ -62,7 +65,7 @@ const BAR_W = 36;
 const BAR_H = 3;
 
 export function ScatterPanel(props: ScatterPanelProps) {
-  const { data, classNames, selected, onSelect, params, onParams, thumbnailUrl, onEnlarge } = props;
+  const { data, classNames, selected, onSelect, params, onParams, thumbnailUrl, onEnlarge, suspects } = props;
   const width = props.width ?? 340;
   const height = props.height ?? 300;
   const n = data.points.length;
@@ -279,6 +282,7 @@ export function ScatterPanel(props: ScatterPanelProps) {
           brushing={brush !== null}
           onPoint={clickPoint}
         />
+        {suspects && <SuspectRings screen={screen} indices={suspects} r={(thumbs ? THUMB / 2 : POINT_R) + 5} />}
         <g className="cep-outliers" pointerEvents="none">
           {data.outliers.map((i) =>
             screen[i] ? (

@@ -33,21 +33,23 @@ export function renderHeatmapImage(
 }
 
 /** Metric columns drawn right of the heatmap, in this order. */
-export const METRIC_KEYS = ["pairwise", "variance", "filter_norm"] as const;
+export const METRIC_KEYS = ["pairwise", "variance", "filter_norm", "taylor"] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 export const METRIC_LABELS: Record<MetricKey, string> = {
   pairwise: "pairwise distance (Eq. 3)",
   variance: "variance",
   filter_norm: "filter L2 norm",
+  taylor: "Taylor importance |Σ a·∂L/∂a|",
 };
-/** Column headers, in the paper's notation (ζ: Eq. 3, σ²: variance, ‖W‖: filter norm). */
+/** Column headers, in the paper's notation (ζ: Eq. 3, σ²: variance, ‖W‖: filter norm; T: Taylor importance). */
 export const METRIC_SHORT: Record<MetricKey, string> = {
   pairwise: "ζ",
   variance: "σ²",
   filter_norm: "‖W‖",
+  taylor: "T",
 };
 
-/** Metrics present in a response (filter_norm is optional). */
+/** Metrics present in a response (filter_norm and taylor are optional). */
 export function presentMetrics(
   metrics: Partial<Record<MetricKey, readonly number[] | null | undefined>>,
   rows: number,
