@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
+
 from ._seriation import seriation
 from ._validate import (
     check_choice,
@@ -132,7 +134,7 @@ def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=N
         "taylor": check_channel_vector(taylor, c, "taylor"),
     }
     if order in OPTIONAL_METRICS and metrics[order] is None:
-        raise ValueError(f"order={order!r} needs {order} (not logged for this layer)")
+        raise InvalidArgumentError(f"order={order!r} needs {order} (not logged for this layer)", "order")
     if order == "cluster":
         perm = seriation(S)
     else:
