@@ -186,3 +186,27 @@ def test_bad_edge_params_are_400(client, params, parameter):
 def test_corrupt_optional_arrays_are_404(client, route, params):
     body = get_json(client, route, 404, run="bad", **params)
     assert body["error"].startswith("corrupt data in the logdir")
+
+
+def test_channel_routes_on_a_real_writer_run(torch_logdir):
+    """The tiny CNN logged by ChannelExplorerWriter: every channel route answers, the fx graph is read."""
+    from tensorboard_plugin_channelexplorer.handlers.channels import graph_between
+    from tensorboard_plugin_channelexplorer.views.channel_edges import CHANNEL_PRESERVING
+
+    real = make_client(python_provider(torch_logdir[0]))[1]
+    layers = [lay["name"] for lay in get_json(real, "/layers", run="torch")["layers"]]
+    convs = layers[:2]  # "0" and "2": Conv2d(1, 8) -> ReLU -> Conv2d(8, 12)
+    T = {"run": "torch", "layer": convs[1]}
+    clusters = get_json(real, "/channel_clusters", **T)
+    assert clusters["channels"] == 12 and sorted(clusters["order"]) == list(range(12))
+    assert get_json(real, "/heatmap", order="cluster", limit=12, **T)["channels"] == clusters["order"]
+    card = get_json(real, "/channel_card", channel=3, **T)
+    assert card["history"]["steps"] == [0, 1] and len(card["top_inputs"]) == 9
+    assert len(get_json(real, "/channel_embedding", method="pca", **T)["points"]) == 12
+    edges = get_json(real, "/channel_edges", run="torch", source=convs[0], target=convs[1])
+    assert edges["available"] is False and "no filter weights" in edges["reason"]
+    # The real graph: only the ReLU lies between the two convs; the reverse has no path.
+    graph = get_json(real, "/graph", run="torch")
+    between, connected = graph_between(graph, convs[0], convs[1])
+    assert connected and all(typ in CHANNEL_PRESERVING for _, typ in between)
+    assert graph_between(graph, convs[1], convs[0])[1] is False
