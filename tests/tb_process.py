@@ -39,3 +39,58 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
+
+
+def http_get(url: str, timeout: float = 120) -> tuple[int, str, bytes]:
+    """``(status, content type, body)`` of a GET; HTTP errors are returned, not raised."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Content-Type", ""), err.read()
+
+
+def start_tensorboard(logdir: str, *extra: str, log_path: str, timeout: float = 90):
+    """Starts ``tensorboard`` on `logdir` and waits until the ChannelExplorer tab is enabled.
+
+    The default loader is the Rust data server; pass ``"--load_fast=false"``
+    in `extra` for the Python one. Stop the process with `stop`.
+
+    Args:
+        logdir: the logdir to serve.
+        *extra: more command-line flags.
+        log_path: file that receives TensorBoard's output (shown on failure).
+        timeout: seconds to wait for the tab.
+
+    Returns:
+        ``(process, base URL)``.
+
+    Raises:
+        RuntimeError: TensorBoard exited or never enabled the tab.
+    """
+    import json
+    import time
+
+    port = free_port()
+    cmd = tensorboard_cmd() + ["--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
+                               "--samples_per_plugin", "channelexplorer=0", *extra]
+    env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            status, _, body = http_get(base + "/data/plugins_listing", timeout=5)
+            if status == 200 and json.loads(body).get("channelexplorer", {}).get("enabled"):
+                return proc, base
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop(proc)
+    with open(log_path, "rb") as f:
+        tail = f.read()[-3000:].decode("utf-8", "replace")
+    raise RuntimeError(f"tensorboard never enabled channelexplorer (exit {proc.poll()}):\n{tail}")

@@ -29,17 +29,15 @@ import urllib.parse
 import numpy as np
 import pytest
 from conftest import python_provider, rust_provider
-from tensorboard.backend import application
+from helpers import PREFIX, get, make_client
 from tensorboard.plugins import base_plugin
-from werkzeug import test as werkzeug_test
-from werkzeug import wrappers
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer import plugin as plugin_mod
+from tensorboard_plugin_channelexplorer import static_files
 from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
 
-PREFIX = "/data/plugin/channelexplorer"
 PKG = os.path.dirname(plugin_mod.__file__)
 
 
@@ -60,16 +58,6 @@ def pickled_npz(marker: str, names=("pre/l2", "pre/otsu", "pre/mean", "pre/max")
     buf = io.BytesIO()
     np.savez(buf, **{name: arr for name in names})
     return buf.getvalue()
-
-
-def make_client(dp):
-    ctx = base_plugin.TBContext(data_provider=dp, sampling_hints={metadata.PLUGIN_NAME: 0})
-    app = application.TensorBoardWSGI([ChannelExplorerPlugin(ctx)])
-    return app, werkzeug_test.Client(app, wrappers.Response)
-
-
-def get(client, route, **params):
-    return client.get(f"{PREFIX}{route}?{urllib.parse.urlencode(params)}")
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +96,8 @@ def _all_requests(run: str):
         ("/jaccard", L), ("/jaccard_cell", dict(L, i=0, j=1)), ("/hierarchy", L), ("/heatmap", L),
         ("/overlay", dict(L, index=0, channel=0)), ("/dataset", dict(run=run)),
         ("/timeline", dict(run=run, layer="features.0")), ("/trajectory", dict(L, method="pca")),
-        ("/diff", dict(run_a=run, run_b=run, step_a=0, step_b=0, layer="features.0")),
+        # Side a is the hostile run, side b the clean one: the hostile blob is read and refused.
+        ("/diff", dict(run=run, step=0, run_b="clean", step_b=0, layer="features.0")),
     ]
 
 
@@ -117,7 +106,7 @@ def test_pickled_blobs_are_never_loaded(hostile_logdir, loader):
     root, marker = hostile_logdir
     dp = python_provider(root) if loader == "python" else rust_provider(
         root, expect_runs=["evil_layer", "evil_inputs", "clean"])
-    _, client = make_client(dp)
+    _, _, client = make_client(dp)
     routes = set(ChannelExplorerPlugin(base_plugin.TBContext(data_provider=dp)).get_plugin_apps())
     runs = {r["run"] for r in json.loads(get(client, "/runs").get_data())["runs"]}
     assert {"evil_layer", "evil_inputs", "clean"} <= runs
@@ -137,6 +126,10 @@ def test_pickled_blobs_are_never_loaded(hostile_logdir, loader):
     assert status == 404 and "corrupt" in error and "features.0" in error
     status, error = seen_errors[("evil_inputs", "/inputs")]
     assert status == 404 and "corrupt" in error
+    # /diff reaches the decoder on both hostile runs (a 400 would mean it stopped at its parameters).
+    for run in ("evil_layer", "evil_inputs"):
+        status, error = seen_errors[(run, "/diff")]
+        assert status == 404 and "corrupt data in the logdir" in error and run in error, (run, status, error)
     # The clean run next door is served normally.
     assert get(client, "/summaries", run="clean", layer="features.0").status_code == 200
     assert not os.path.exists(marker)
@@ -173,7 +166,7 @@ def _assert_refused(status: int, body: bytes, path: str):
 
 def test_static_traversal_refused_werkzeug(hostile_logdir):
     root, _ = hostile_logdir
-    _, client = make_client(python_provider(root))
+    _, _, client = make_client(python_provider(root))
     for path in TRAVERSALS:
         resp = client.get(f"{PREFIX}/static/{path}")
         _assert_refused(resp.status_code, resp.get_data(), path)
@@ -187,7 +180,7 @@ def test_static_traversal_refused_raw_http(hostile_logdir):
     from werkzeug.serving import make_server
 
     root, _ = hostile_logdir
-    app, _ = make_client(python_provider(root))
+    _, app, _ = make_client(python_provider(root))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -209,10 +202,12 @@ def test_static_traversal_refused_raw_http(hostile_logdir):
 
 
 # --------------------------------------------------------------- source scan
-BACKEND_FILES = [os.path.join(PKG, n) for n in ("plugin.py", "reader.py", "cache.py", "encoding.py")] + sorted(
-    glob.glob(os.path.join(PKG, "views", "*.py")))
+BACKEND_FILES = [os.path.join(PKG, n) for n in (
+    "plugin.py", "reader.py", "provider_access.py", "record_checks.py", "cache.py", "encoding.py", "metadata.py",
+    "queries.py", "responses.py", "static_files.py", "compute_pool.py", "native_threads.py", "errors.py",
+)] + sorted(glob.glob(os.path.join(PKG, "views", "*.py")) + glob.glob(os.path.join(PKG, "handlers", "*.py")))
 # (file, function) pairs allowed to call open(): the static route reads files of static/ only.
-OPEN_ALLOWED = {("plugin.py", "_serve_static")}
+OPEN_ALLOWED = {("static_files.py", "serve")}
 FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "joblib", "shelve", "marshal", "cloudpickle"}
 
 
@@ -289,7 +284,7 @@ def test_no_route_opens_files_named_by_requests(tmp_path):
     secret.write_text("TOP-SECRET-CONTENT")
     fake_npz = os.path.join(root, "main", "features.0.npz")
     np.savez(fake_npz, **{"pre/l2": np.full((24, 8), 7.0, np.float32)})
-    _, client = make_client(python_provider(root))
+    _, _, client = make_client(python_provider(root))
     routes = sorted(r for r in ChannelExplorerPlugin(base_plugin.TBContext(data_provider=None)).get_plugin_apps()
                     if r not in ("/static/*", "/index.js"))
     hostile = [str(secret), "../secret.txt", "../../secret.txt", fake_npz, "main/../../secret.txt",
@@ -317,7 +312,7 @@ def test_no_route_opens_files_named_by_requests(tmp_path):
             bodies.append(resp.get_data())
     finally:
         _AUDIT["on"] = False
-    opened = [p for p in _AUDIT["paths"] if not os.path.realpath(p).startswith(os.path.realpath(plugin_mod.STATIC_DIR))]
+    opened = [p for p in _AUDIT["paths"] if not os.path.realpath(p).startswith(os.path.realpath(static_files.STATIC_DIR))]
     suspicious = [p for p in opened if str(tmp_path) in os.path.realpath(p) or "secret" in p or p.startswith("/dev")]
     assert not suspicious, suspicious
     assert not any(b"TOP-SECRET" in b for b in bodies)

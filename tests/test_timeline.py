@@ -48,9 +48,26 @@ def test_knn_is_invariant_to_per_channel_scale_and_shift_and_deterministic():
     assert T.knn_loo_score(S, y) == a
 
 
+def test_knn_golden_case_computed_by_hand():
+    """Six 1-D points, scored by hand (leave-one-out; vote ties -> the nearest neighbour's class;
+    distance ties -> the lower index).
+
+    x = 0 1 3 4 8 9, labels 0 0 1 0 1 1. k = 2: inputs 0, 1 (tie, nearest is class 0), 4, 5 (tie,
+    nearest is class 1) are right, 2 (neighbours 3, 1: class 0) and 3 (tie, nearest is 2: class 1)
+    wrong: 4/6. Breaking vote ties by the lower class id gives 3/6; keeping the input itself as
+    a neighbour gives 6/6. k = 3: only input 2 is wrong (5/6); input 3 has 0 and 4 both at
+    distance 4, and index 0 wins (the other way, its vote flips to class 1: 4/6). k = 50 is
+    clamped to N - 1 = 5: every input is outvoted by the other class: 0/6.
+    """
+    S = np.array([[0.0], [1.0], [3.0], [4.0], [8.0], [9.0]])
+    y = np.array([0, 0, 1, 0, 1, 1])
+    assert T.knn_loo_score(S, y, k=2) == pytest.approx(4 / 6)
+    assert T.knn_loo_score(S, y, k=3) == pytest.approx(5 / 6)
+    assert T.knn_loo_score(S, y, k=50) == 0.0
+
+
 def test_knn_edge_cases():
-    # k is clamped to N - 1; constant channels carry no information -> chance.
-    assert T.knn_loo_score([[0.0], [1.0], [10.0]], [0, 0, 1], k=50) in (0.0, 1 / 3, 2 / 3, 1.0)
+    # Constant channels carry no information -> chance.
     assert T.knn_loo_score(np.ones((6, 3)), [0, 0, 0, 0, 1, 1]) == pytest.approx(4 / 6)
     # A constant channel next to an informative one is ignored, not NaN.
     S = np.c_[np.ones(8), np.repeat([0.0, 5.0], 4)]
