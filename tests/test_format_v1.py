@@ -125,3 +125,28 @@ def test_every_route_serves_the_v1_logdir(provider):
         assert img.size[0] > 0
     resp = get("/overlay", index=0, channel=1, **layer)
     assert resp.status_code == 200 and resp.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_manifest_round_trips_and_fills_format_1_defaults(provider):
+    from tensorboard_plugin_channelexplorer.errors import CorruptDataError
+    from tensorboard_plugin_channelexplorer.metadata import DEFAULT_STAGES, SUMMARY_FUNCTIONS, Manifest
+
+    stored = Reader(provider, warned=set()).manifest(RUN, 0)
+    assert Manifest.from_json(stored).to_json() == stored  # what the writer stores, field for field
+    # The fewest fields a format-1 manifest can have: the optional ones take their documented defaults.
+    minimal = Manifest.from_json({"n_inputs": 3, "class_names": ["a"], "layers": [{"name": "conv", "channels": 4}]})
+    row = minimal.layer("conv")
+    assert (row.stages, row.functions, row.has_maps, row.has_filter_norm) == (DEFAULT_STAGES, SUMMARY_FUNCTIONS,
+                                                                            False, False)
+    assert minimal.layers_with_stage("pre") == [row] and minimal.layers_with_stage("post") == []
+    assert (minimal.has_predictions, minimal.has_thumbnails, minimal.steps_written, minimal.version) == (
+        False, False, None, 1)
+    for bad, needle in [({"class_names": [], "layers": []}, "'n_inputs' is missing"),
+                        ({"n_inputs": 3, "layers": []}, "class_names"),
+                        ({"n_inputs": 3, "class_names": [], "layers": [{"name": "x"}]}, "'channels' is missing"),
+                        ({"n_inputs": -1, "class_names": [], "layers": []}, "'n_inputs' must be an integer >= 0"),
+                        ({"n_inputs": 3, "class_names": [], "layers": [{"name": "x", "channels": 2, "stages": "pre"}]},
+                         "'stages' must be a list"),
+                        ([], "not a manifest object")]:
+        with pytest.raises(CorruptDataError, match=needle):
+            Manifest.from_json(bad, "manifest")
