@@ -53,6 +53,7 @@ import panels_ChannelCardCss from "./panels/ChannelCard.css?inline";
 import panels_ChannelEmbeddingPanelCss from "./panels/ChannelEmbeddingPanel.css?inline";
 import panels_LayerEdgesPanelCss from "./panels/LayerEdgesPanel.css?inline";
 import graph_ChannelCardDockCss from "./graph/ChannelCardDock.css?inline";
+import panels_RowMarksCss from "./panels/RowMarks.css?inline";
 
 /** The CSS of React Flow and of every component, in cascade order. */
 export const TAB_CSS = [
@@ -102,4 +103,5 @@ export const TAB_CSS = [
   panels_ChannelEmbeddingPanelCss,
   panels_LayerEdgesPanelCss,
   graph_ChannelCardDockCss,
+  panels_RowMarksCss,
 ].join("\n");

@@ -10,9 +10,10 @@
 // cluster order, row 0 is the seriation's first channel and a click on it
 // opens its card; the channel embedding has one point per channel, a click on
 // a point opens that channel's card, and brushing all of it marks every
-// channel in the cluster tiles; a channel of the diff's rank list opens its
-// card; the edges panel shows bundles or the route's reason; the Dataset side
-// bar lists the /suspects ranking. Screenshots go to <outdir>.
+// channel in the cluster tiles and every row of the heatmap; a channel of the
+// diff's rank list opens its card; the edges panel shows bundles or the
+// route's reason; the Dataset side bar lists the /suspects ranking.
+// Screenshots go to <outdir>.
 import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -223,6 +224,13 @@ try {
     if (marked !== info.channels) throw new Error(`${marked} of ${info.channels} channels marked after the brush`);
     const selected = await node.locator('[data-testid="channel-embedding"] circle.is-selected').count();
     if (selected !== info.channels) throw new Error(`${selected} points drawn selected`);
+    await node.locator('[data-testid="toggle-heatmap"]').click();
+    const marks = node.locator('[data-testid="row-marks"]');
+    await marks.waitFor({ state: "attached", timeout: 30000 });
+    const rows = Number(await node.locator('canvas[data-testid="heatmap"]').getAttribute("data-rows"));
+    const nMarks = Number(await marks.getAttribute("data-marked"));
+    if (nMarks !== rows) throw new Error(`${nMarks} of the heatmap's ${rows} rows marked`);
+    await node.locator('[data-testid="toggle-heatmap"]').click();
     // A click on empty space clears the selection everywhere.
     await page.mouse.click(b.x + 1, b.y + 1);
     await node.locator('[data-testid="channel-clusters"] .cep-chcluster.is-marked').first().waitFor({ state: "detached", timeout: 10000 });

@@ -7,7 +7,7 @@ import { usePanelSelection } from "../state";
 import { HeatmapPanel } from "../panels";
 import type { HeatmapCell } from "../panels";
 import type { HeatmapOrder } from "../types";
-import { useChannelFocus } from "../channelFocus";
+import { selectedChannelsOf, useChannelFocus } from "../channelFocus";
 import { useSide } from "./context";
 import { PANEL_WIDTH, HEATMAP_PAGE } from "./panelKinds";
 import { useLayerQuery, useLabels } from "./hostHooks";
@@ -26,7 +26,7 @@ export function HeatmapHost({ layer }: { layer: string }) {
   }
   const [offset, setOffset] = useState(0);
   const [cell, setCell] = useState<HeatmapCell | null>(null);
-  const [, channels] = useChannelFocus();
+  const [focus, channels] = useChannelFocus();
   const state = useAsync(
     (signal) => api.heatmap({ ...q, order, offset, limit: HEATMAP_PAGE }, signal),
     [q.run, q.step, q.layer, q.fn, q.stage, order, offset],
@@ -55,6 +55,7 @@ export function HeatmapHost({ layer }: { layer: string }) {
           overlayUrl={overlay}
           hasMaps={info ? info.has_maps : true}
           selected={sel.selected}
+          markedChannels={selectedChannelsOf(focus, side.run, layer)}
           onSelect={sel.onSelect}
           width={PANEL_WIDTH}
           height={220}

@@ -27,6 +27,7 @@ import { useGridCursor } from "../hooks/useGridCursor";
 import { pageInfo } from "../transforms/paging";
 import { fmt, localXY, themeColor, useCanvasDraw, useOffscreen } from "./canvas";
 import { OverlayView } from "./OverlayView";
+import { RowMarks } from "./RowMarks";
 
 export interface HeatmapCell {
   channel: number;
@@ -54,6 +55,8 @@ export interface HeatmapPanelProps {
   hasMaps?: boolean;
   /** Selected inputs: marked above their columns; the first one in view gets top-3 overlays. */
   selected?: Set<number>;
+  /** Channels to mark beside their rows (selected in another view). */
+  markedChannels?: ReadonlySet<number>;
   /** Click on a column header marker selects that input. */
   onSelect?: (indices: number[]) => void;
   /** Width of the whole panel and maximum height of the matrix (CSS px). */
@@ -140,6 +143,11 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
     return m;
   }, [data.channels]);
 
+  const markedRows = useMemo(
+    () =>
+      props.markedChannels?.size ? data.channels.flatMap((ch, r) => (props.markedChannels?.has(ch) ? [r] : [])) : [],
+    [props.markedChannels, data.channels],
+  );
   const cellRow = cell ? rowOfChannel.get(cell.channel) : undefined;
   const cellCol = cell ? colOf.get(cell.index) : undefined;
 
@@ -324,6 +332,15 @@ export function HeatmapPanel(props: HeatmapPanelProps) {
           onKeyDown={onKey}
           onBlur={() => setHover(null)}
         />
+        {markedRows.length > 0 && (
+          <RowMarks
+            rows={markedRows}
+            rowHeight={layout.cellH}
+            left={layout.heatW + 1}
+            height={layout.heatH}
+            title={(r) => `channel ${data.channels[r]} (selected)`}
+          />
+        )}
         {metricKeys.length > 0 && (
           <canvas
             ref={setMetricCanvas}

@@ -8,6 +8,8 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { SuspectList } from "./SuspectList";
 import { SuspectsByClass } from "./SuspectsByClass";
 import { SuspectRings } from "./SuspectRings";
+import { HeatmapPanel } from "./HeatmapPanel";
+import type { HeatmapResponse } from "../types";
 import { ChannelClustersPanel } from "./ChannelClustersPanel";
 import { ChannelCard } from "./ChannelCard";
 import { ChannelEmbeddingPanel } from "./ChannelEmbeddingPanel";
@@ -96,6 +98,37 @@ describe("SuspectRings", () => {
     expect(attrs(html, "data-suspect")).toEqual(["2", "0"]);
     expect(html).toContain('cx="5" cy="6" r="6"');
     expect(html).toContain('data-suspects="2"');
+  });
+});
+
+describe("HeatmapPanel channel marks", () => {
+  const heatmap: HeatmapResponse = {
+    order: "cluster",
+    total_channels: 3,
+    offset: 0,
+    limit: 256,
+    channels: [17, 4, 9],
+    columns: [0, 1],
+    class_boundaries: [0, 2],
+    values: [
+      [1, 2],
+      [0, 1],
+      [2, 0],
+    ],
+    threshold: 0,
+    range: [0, 2],
+    metrics: { variance: [1, 0.5, 0.1], pairwise: [3, 2, 1] },
+  };
+  it("marks the rows of the selected channels shown on the page", () => {
+    const html = renderToStaticMarkup(
+      <HeatmapPanel data={heatmap} classNames={names} markedChannels={new Set([9, 17, 99])} width={300} height={90} />,
+    );
+    expect(html).toContain('data-testid="row-marks" data-marked="2"');
+    expect(attrs(html, "data-row")).toEqual(["0", "2"]); // 99 is not on this page
+    expect(html).toContain("ordered by channel cluster");
+  });
+  it("draws no marks without a selection", () => {
+    expect(renderToStaticMarkup(<HeatmapPanel data={heatmap} classNames={names} />)).not.toContain("row-marks");
   });
 });
 
