@@ -9,6 +9,7 @@ import { SuspectList } from "./SuspectList";
 import { SuspectsByClass } from "./SuspectsByClass";
 import { SuspectRings } from "./SuspectRings";
 import { HeatmapPanel } from "./HeatmapPanel";
+import { RowMarks } from "./RowMarks";
 import type { HeatmapResponse } from "../types";
 import { ChannelClustersPanel } from "./ChannelClustersPanel";
 import { ChannelCard } from "./ChannelCard";
@@ -126,6 +127,12 @@ describe("HeatmapPanel channel marks", () => {
     expect(html).toContain('data-testid="row-marks" data-marked="2"');
     expect(attrs(html, "data-row")).toEqual(["0", "2"]); // 99 is not on this page
     expect(html).toContain("ordered by channel cluster");
+  });
+  it("places each mark at its row", () => {
+    const html = renderToStaticMarkup(<RowMarks rows={[0, 2]} rowHeight={5} left={40} height={15} />);
+    expect(html).toContain('style="left:40px;height:15px"');
+    expect(html).toContain('data-row="0" style="top:0;height:5px"');
+    expect(html).toContain('data-row="2" style="top:10px;height:5px"');
   });
   it("draws no marks without a selection", () => {
     expect(renderToStaticMarkup(<HeatmapPanel data={heatmap} classNames={names} />)).not.toContain("row-marks");
