@@ -83,6 +83,12 @@ def test_cluster_order_puts_channels_with_the_same_profile_together():
     assert {frozenset(perm[:3]), frozenset(perm[3:])} == {frozenset({0, 2, 4}), frozenset({1, 3, 5})}
     page = heatmap.heatmap_view(S6, LABELS, "cluster", offset=2, limit=3)
     assert page["order"] == "cluster" and page["channels"] == perm[2:5]
+    # A precomputed seriation (the cached channel clustering) is used as given.
+    given = [5, 4, 3, 2, 1, 0]
+    assert heatmap.heatmap_view(S6, LABELS, "cluster", cluster_order=given)["channels"] == given
+    assert heatmap.heatmap_view(S6, LABELS, "pairwise", cluster_order=given)["channels"] != given
+    with pytest.raises(ValueError, match="cluster_order must be a permutation of the 6 channels"):
+        heatmap.channel_order(S6, LABELS, "cluster", cluster_order=[0, 0, 1, 2, 3, 4])
 
 
 def test_view_threshold_and_layout():

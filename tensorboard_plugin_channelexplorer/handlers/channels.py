@@ -162,6 +162,11 @@ def _clusters(ctx: HandlerContext, run: str, step: int, layer: str, fn: str, sta
     return ctx.cached(key, lambda: view.channel_clusters(mat, labels, k=k, aspect=aspect))
 
 
+def channel_order_of(ctx: HandlerContext, run: str, step: int, layer: str, fn: str, stage: str, mat, labels) -> list:
+    """The seriation of a layer's channels (the heatmap's ``cluster`` order), from the cached clustering."""
+    return _clusters(ctx, run, step, layer, fn, stage, mat, labels)["order"]
+
+
 def channel_clusters(ctx: HandlerContext, q: ChannelClustersQuery) -> dict:
     """``/channel_clusters``: clusters of a layer's channels, seriation and treemap."""
     step = ctx.reader.resolve_step(q.run, q.step)

@@ -97,7 +97,7 @@ def hierarchy(ctx: HandlerContext, q: HierarchyQuery):
 def heatmap(ctx: HandlerContext, q: HeatmapQuery):
     """``/heatmap``: channel x input heatmap, channels ordered (paper V-F)."""
     step, mat = _matrix(ctx, q)
-    from tensorboard_plugin_channelexplorer.handlers.channels import optional_array
+    from tensorboard_plugin_channelexplorer.handlers.channels import channel_order_of, optional_array
 
     arrays = ctx.reader.summaries(q.run, step, q.layer)
     where = f"layer {q.layer!r} at step {step} of run {q.run!r}"
@@ -107,12 +107,16 @@ def heatmap(ctx: HandlerContext, q: HeatmapQuery):
         if q.order == name and values is None:
             raise InvalidArgumentError(f"order {name!r} is unavailable: layer {q.layer!r} has no {what} logged", "order")
     labels = ctx.labels(q.run, step)
+    # Every page of the cluster order shares the layer's cached clustering.
+    seriation = None
+    if q.order == "cluster":
+        seriation = channel_order_of(ctx, q.run, step, q.layer, q.fn, q.stage, mat, labels)
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import heatmap as view
 
         return view.heatmap_view(mat, labels, order=q.order, filter_norm=filter_norm, offset=q.offset, limit=q.limit,
-                                 taylor=taylor)
+                                 taylor=taylor, cluster_order=seriation)
 
     return ctx.view_json("heatmap", _sources(q, step), (q.fn, q.stage, q.order, q.offset, q.limit), compute,
                          extra=dict(layer=q.layer, fn=q.fn, stage=q.stage))

@@ -99,7 +99,7 @@ def check_channel_vector(values, c: int, name: str):
 
 
 @single_threaded_view
-def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=None):
+def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=None, cluster_order=None):
     """Orders channels by a metric, descending (ties by channel index), or by seriation.
 
     Args:
@@ -111,6 +111,9 @@ def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=N
             ``order="filter_norm"``.
         taylor: optional ``[C]`` Taylor importances; required for
             ``order="taylor"``.
+        cluster_order: optional precomputed seriation (a permutation of the
+            ``C`` channels, e.g. ``channels.channel_clusters()["order"]``)
+            used for ``order="cluster"`` instead of recomputing it.
 
     Returns:
         ``(perm, metrics)``: ``perm`` int64 ``[C]`` channel indices, first the
@@ -135,8 +138,12 @@ def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=N
     }
     if order in OPTIONAL_METRICS and metrics[order] is None:
         raise InvalidArgumentError(f"order={order!r} needs {order} (not logged for this layer)", "order")
+    if cluster_order is not None:
+        cluster_order = np.asarray(cluster_order)
+        if cluster_order.shape != (c,) or not np.array_equal(np.sort(cluster_order), np.arange(c)):
+            raise ValueError(f"cluster_order must be a permutation of the {c} channels")
     if order == "cluster":
-        perm = seriation(S)
+        perm = seriation(S) if cluster_order is None else cluster_order.astype(np.int64)
     else:
         perm = np.argsort(-metrics[order], kind="stable").astype(np.int64)
     return perm, metrics
@@ -144,7 +151,7 @@ def channel_order(S, labels, order: str = "pairwise", filter_norm=None, taylor=N
 
 @single_threaded_view
 def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0, limit=256,
-                 taylor=None) -> dict:
+                 taylor=None, cluster_order=None) -> dict:
     """One page of the heatmap view.
 
     Args:
@@ -157,6 +164,7 @@ def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0,
             at or past ``C`` gives an empty page.
         limit: number of rows, 1..4096.
         taylor: optional ``[C]`` Taylor importances.
+        cluster_order: optional precomputed seriation (see `channel_order`).
 
     Returns:
         JSON-ready dict: ``order``, ``total_channels``, ``offset``, ``limit``,
@@ -175,7 +183,8 @@ def heatmap_view(S, labels, order: str = "pairwise", filter_norm=None, offset=0,
     offset = check_int(offset, "offset", lo=0)
     limit = check_int(limit, "limit", lo=1, hi=MAX_LIMIT)
 
-    perm, metrics = channel_order(S, labels, order=order, filter_norm=filter_norm, taylor=taylor)
+    perm, metrics = channel_order(S, labels, order=order, filter_norm=filter_norm, taylor=taylor,
+                                  cluster_order=cluster_order)
     columns, classes, boundaries = group_by_class(labels)
     # Round the threshold like the values so "values >= threshold" holds in the JSON.
     dec = decimals_for(S)
