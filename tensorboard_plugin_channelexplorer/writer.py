@@ -56,6 +56,7 @@ from tensorboard_plugin_channelexplorer.images import (
     DEFAULT_THUMBNAIL_SIDE,
     thumbnails_png,
 )
+from tensorboard_plugin_channelexplorer.importance import channel_importance
 from tensorboard_plugin_channelexplorer.metadata import SUMMARY_FUNCTIONS
 from tensorboard_plugin_channelexplorer.records import step_summaries
 from tensorboard_plugin_channelexplorer.step_accumulator import StepData
@@ -113,6 +114,7 @@ class ChannelExplorerWriter:
     Attributes:
         timings: Seconds spent in the parts of the last call
             (``discover``, ``capture`` = forward + hooks + summaries + maps,
+            ``importance`` when asked,
             ``thumbnails``, ``graph``, ``write``).
     """
 
@@ -192,6 +194,7 @@ class ChannelExplorerWriter:
         thumbnails: bool = True,
         maps: bool = True,
         predictions: bool = True,
+        importance: bool = False,
         write: bool = True,
         _expected_inputs: int | None = None,
     ):
@@ -241,6 +244,13 @@ class ChannelExplorerWriter:
                 classification logits. Pass False when the model's classes are
                 not ``class_names`` (e.g. an ImageNet model probed with
                 user-defined classes).
+            importance: Also run one forward and backward pass of the summed
+                cross-entropy of the logits against ``labels`` (which must
+                then be given, as the model's class ids) and store, per
+                channel of each layer, the first-order Taylor importance and
+                the gradient norm (`importance`). The model is left as it
+                was (parameter ``.grad``, BatchNorm statistics, train/eval
+                flags, no hook left). Costs about one training step.
             write: Hand the accumulated step to the event writer now. Pass
                 False to all but the last of many calls with the same step, to
                 avoid rewriting the step each time (`flush`, `close` and the
@@ -257,6 +267,8 @@ class ChannelExplorerWriter:
         timings: dict[str, float] = {}
         images, batch_labels = split_batch(batch)
         labels = batch_labels if labels is None else labels
+        if importance and labels is None:
+            raise ValueError("importance=True needs labels (the model's class ids): pass labels= or a batch with labels")
         step, n = self._check_call(model, images, self._resolve_step(step, global_step), stage)
         label_ids, names = self._labels.resolve(labels, n, class_names, self._current.labels if self._current else ())
         ids = resolve_ids(sample_ids, n)
@@ -273,6 +285,10 @@ class ChannelExplorerWriter:
                 model, x, entries, stage=stage, functions=self.functions,
                 map_sizes=map_sizes, map_count=map_count, eval_mode=self.eval_mode,
             )  # fmt: skip
+        imp = None
+        if importance:
+            with _timed(timings, "importance"):
+                imp = channel_importance(model, x, label_ids, entries, eval_mode=self.eval_mode)
         with _timed(timings, "thumbnails"):
             thumbs = thumbnails_png(images, self.thumbnail_side) if thumbnails and cur.thumbnails is not None else None
         with _timed(timings, "graph"):
@@ -283,7 +299,7 @@ class ChannelExplorerWriter:
         cur.add_call(
             model=model, entries=entries, signature=signature, result=result, label_ids=label_ids, ids=ids,
             logits=find_logits(result.output), n_classes=len(names) if names is not None else int(label_ids.max()) + 1,
-            predictions=predictions, thumbs=thumbs, map_sizes=map_sizes, map_count=map_count,
+            predictions=predictions, thumbs=thumbs, map_sizes=map_sizes, map_count=map_count, importance=imp,
         )  # fmt: skip
         if names is not None:
             self._labels.class_names = list(names)
@@ -315,7 +331,7 @@ class ChannelExplorerWriter:
             class_names: Class names (see `log_layers`).
             max_inputs: Stop after this many inputs (the last batch is cut).
             progress: Show a tqdm progress bar.
-            **log_layers_kwargs: ``layers``, ``stage``, ``thumbnails``, ``maps``, ``predictions``.
+            **log_layers_kwargs: ``layers``, ``stage``, ``thumbnails``, ``maps``, ``predictions``, ``importance``.
 
         Returns:
             The number of inputs logged.
@@ -325,7 +341,7 @@ class ChannelExplorerWriter:
         if max_inputs is not None and (isinstance(max_inputs, bool) or not isinstance(max_inputs, int) or max_inputs < 1):
             raise ValueError(f"max_inputs must be a positive int or None, got {max_inputs!r}")
         step = self._resolve_step(step, None)
-        bad = set(log_layers_kwargs) - {"layers", "stage", "thumbnails", "maps", "predictions"}
+        bad = set(log_layers_kwargs) - {"layers", "stage", "thumbnails", "maps", "predictions", "importance"}
         if bad:
             raise ValueError(f"unexpected arguments {sorted(bad)}")
         try:
