@@ -50,6 +50,7 @@ else:
     S = protos[:, rng.integers(0, 32, c)] + rng.gamma(1.0, 0.1, (n, c))
 S = S.astype(np.float32)
 pre = channels.channel_clusters(S, labels) if view in ("card", "edges") else None
+W = rng.random((c, c)).astype(np.float32) if view == "edges" else None  # |w| of a C -> C layer
 
 def run():
     if view == "clusters":
@@ -65,8 +66,7 @@ def run():
     if view == "embedding_tsne":
         return len(channels.channel_embedding(S, labels, method="tsne")["points"])
     if view == "edges":
-        W = rng.random((c, c))
-        return len(channel_edges.channel_edges(pre["assignment"], pre["assignment"], W, W - 0.5 * W)["bundles"])
+        return len(channel_edges.channel_edges(pre["assignment"], pre["assignment"], W, 0.5 * W)["bundles"])
     raise SystemExit(view)
 
 t = time.perf_counter(); info = run(); first = time.perf_counter() - t
