@@ -10,12 +10,11 @@ import { AsyncView } from "../components/AsyncView";
 import { useAsync } from "../components/useAsync";
 import { useChannelFocus } from "../channelFocus";
 import { ChannelCard } from "../panels/ChannelCard";
+import { HEATMAP_ORDERS } from "../panels/HeatmapPanel";
 import { byClassId } from "../transforms/channels";
 import { fnFor, useSide } from "./context";
 import { useLabels } from "./hostHooks";
 
-/** Orderings listed on the card, in the heatmap selector's order. */
-const CARD_ORDERS = ["pairwise", "variance", "filter_norm", "taylor", "cluster"];
 const CARD_WIDTH = 300;
 
 function dockRoot(): HTMLElement {
@@ -74,7 +73,7 @@ export function ChannelCardDock() {
             classMeans={byClassId(d.classes, d.class_means, nClasses)}
             selectivity={d.selectivity}
             ranks={d.ranks}
-            orders={CARD_ORDERS}
+            orders={HEATMAP_ORDERS}
             filterNorm={d.metrics.filter_norm}
             taylor={d.metrics.taylor}
             gradNorm={d.metrics.grad_norm}
