@@ -308,12 +308,19 @@ class Reader(ProviderAccess):
         Raises:
             InvalidArgumentError: unknown run/step, or `index` outside [0, N).
             NotFoundError: no thumbnails at that step.
+            CorruptDataError: the blob is not a PNG.
         """
         step = self.resolve_step(run, step)
         self._check_index(run, step, index)
         datum = self._datum(run, step, metadata.THUMBNAILS_TAG, "thumbnails", "index")
         ckey = ("thumb", self._eid, run, step, datum.wall_time, index)
-        return self._cache.get_or_compute(ckey, lambda: bytes(self._read_blob(run, metadata.THUMBNAILS_TAG, step, datum, index)))
+
+        def load():
+            raw = bytes(self._read_blob(run, metadata.THUMBNAILS_TAG, step, datum, index))
+            record_checks.check_png(raw, f"corrupt thumbnail {index} at step {step} of run {run!r}")
+            return raw
+
+        return self._cache.get_or_compute(ckey, load)
 
     def _check_index(self, run: str, step: int, index) -> int:
         n = self.typed_manifest(run, step).n_inputs

@@ -128,6 +128,15 @@ def check_maps(arrays: dict, record: metadata.LayerRecord, n: int, where: str) -
         raise _fail(where, f"lo={bounds[0]:g} is above hi={bounds[1]:g}")
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def check_png(raw: bytes, where: str) -> None:
+    """Raises CorruptDataError unless `raw` starts with the PNG signature (thumbnails are served as is)."""
+    if not raw.startswith(_PNG_SIGNATURE):
+        raise _fail(where, "not a PNG image")
+
+
 def check_json_depth(obj, where: str) -> None:
     """Raises CorruptDataError when `obj` nests deeper than `MAX_JSON_DEPTH` (checked without recursion)."""
     stack = [(obj, 1)]

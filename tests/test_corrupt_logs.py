@@ -383,3 +383,14 @@ def test_overlay_without_thumbnails_draws_over_neutral_grey(tmp_path):
     np.testing.assert_array_equal(overlay("no_thumbs", 1.0), colour)
     half = overlay("no_thumbs", 0.5)
     assert np.abs(half - (colour + 128) / 2).max() <= 1.0  # rounding of the half-and-half blend
+
+
+def test_a_thumbnail_that_is_not_a_png_answers_404(tmp_path):
+    root = str(tmp_path)
+    _write_step(root, "bad_thumb", replace_blob=(metadata.THUMBNAILS_TAG, b"<html><script>alert(1)</script>"))
+    client = make_client(python_provider(root))
+    status, body = get(client, "/thumbnail", run="bad_thumb", index=0)
+    assert status == 404 and body["error"] == (
+        "corrupt data in the logdir: corrupt thumbnail 0 at step 0 of run 'bad_thumb': not a PNG image"), body
+    status, png = get(client, "/thumbnail", run="bad_thumb", index=1)  # the other thumbnails still serve
+    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
