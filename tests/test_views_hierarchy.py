@@ -85,6 +85,16 @@ def test_subclasses_found_within_a_class():
     assert len(cls[1]["children"]) == 1
 
 
+def test_class_nodes_list_their_suspects():
+    S, labels = _four_classes()
+    labels = labels.copy()
+    labels[3] = 2  # an input with class 0's channels, labelled 2
+    out = hierarchy.confusion_hierarchy(S, labels, list("abcd"), eta=0.2)
+    cls = {c["class"]: c for s in out["tree"]["children"] for c in s["children"]}
+    assert cls[2]["suspects"][0] == 3
+    assert all(labels[i] == c for c, node in cls.items() for i in node["suspects"])
+
+
 def test_cut_height_rule():
     # baseline 0.5, merges at 0.55, 0.6, 0.95: biggest gap 0.6 -> 0.95.
     assert hierarchy.cut_height(np.array([0.55, 0.6, 0.95]), 0.5) == pytest.approx(0.775)

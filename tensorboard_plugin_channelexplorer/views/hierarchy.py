@@ -19,7 +19,9 @@ Levels: root -> superclasses -> classes -> subclasses.
   ``n_class // 2`` (every subclass has >= 2 inputs).
 - Representatives: at every node the input closest (Euclidean, summary space)
   to the mean summary vector of the node's inputs.
-- Class nodes also list ``outliers``, with the rule of ``views.scatter``.
+- Class nodes also list ``outliers``, with the rule of ``views.scatter``, and
+  ``suspects``: the class's inputs flagged by ``views.suspects`` at this layer
+  (another class is nearer than their own), highest score first.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ from ._validate import (
     single_threaded_view,
 )
 from .scatter import outliers as _outliers
+from .suspects import ranking as _ranking
+from .suspects import suspect_scores as _suspect_scores
 from .xmeans import xmeans
 
 __all__ = ["SUB_K_MAX", "confusion_hierarchy", "cut_height", "subclusters"]
@@ -105,7 +109,7 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
     Returns:
         JSON-ready dict: ``tree`` (nested ``{name, size, representatives,
         children}``; superclass nodes add ``classes``, class nodes add
-        ``class`` and ``outliers``, subclass leaves add ``inputs`` instead of
+        ``class``, ``outliers`` and ``suspects``, subclass leaves add ``inputs`` instead of
         ``children``), ``classes`` (class ids present), ``class_matrix``
         (class mean Jaccard over ``classes``), ``linkage`` (scipy linkage rows
         ``[a, b, height, count]`` over ``classes``, empty for one class) and
@@ -149,6 +153,8 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
         linkage_rows = []
 
     out_flags = set(_outliers(S, labels).tolist())
+    sus = _suspect_scores(S, labels)
+    suspect_order = [int(i) for i in _ranking(sus["score"]) if sus["flagged"][i]]
     supers = []
     for s in range(int(super_of.max()) + 1):
         members = classes[super_of == s]
@@ -171,6 +177,7 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
                 "size": int(idx.size),
                 "representatives": [_representative(S, idx)],
                 "outliers": sorted(int(i) for i in idx if int(i) in out_flags),
+                "suspects": [i for i in suspect_order if labels[i] == c],
                 "children": leaves,
             })
         sidx = np.flatnonzero(np.isin(labels, members))
