@@ -48,7 +48,7 @@ def native_thread_limit() -> int:
 
 
 def in_capped_worker() -> bool:
-    """True inside a compute-pool task, where the native threads are already capped."""
+    """True inside a compute-pool task, where the native threads are already set as configured."""
     return getattr(_local, "capped", False)
 
 
@@ -75,7 +75,7 @@ def capped_worker(fn):
                 numba.set_num_threads(min(limit, numba.config.NUMBA_NUM_THREADS))  # per thread
         except Exception:  # noqa: BLE001 - an optimization only
             logger.debug("ChannelExplorer: could not limit native threads", exc_info=True)
-    _local.capped = limit > 0
+    _local.capped = True  # also with the cap off (0): then the views must not impose one either
     try:
         return fn()
     finally:
