@@ -13,7 +13,9 @@ Two ways to apply it:
   (`compute_pool.ComputePool`): it sets the cap and never restores it, so
   concurrent workers need no lock. The BLAS cap is process-wide (OpenBLAS
   has one thread count), the OpenMP and numba caps are per calling thread;
-  either way every worker computes with `native_thread_limit` threads.
+  either way every worker computes with `native_thread_limit` threads. (numba
+  is capped from the first task after it was imported, normally by the
+  UMAP warm-up before any request.)
 * `run_capped` is the former path: ``threadpool_limits`` before each
   computation, in the calling thread. Together with
   `views._validate.single_threaded` (which then takes a process-wide lock)

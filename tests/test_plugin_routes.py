@@ -392,6 +392,8 @@ def test_compute_pool_is_bounded_and_caps_native_threads():
     threadpool_limits(limits=2)  # as if something raised them
     blas = pool.run(lambda: [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"])
     assert blas and set(blas) == {1}
+    numba = pytest.importorskip("numba")
+    assert pool.run(numba.get_num_threads) == 1  # per thread in numba: set in the worker itself
     with pytest.raises(ZeroDivisionError):
         pool.run(lambda: 1 / 0)
     with pytest.raises(ValueError, match="workers"):
