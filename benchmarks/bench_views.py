@@ -10,10 +10,19 @@ loader, and times each route through a werkzeug test client:
   (includes reading and decoding blobs through the data provider);
 * warm: the median of ``--repeat`` further identical requests (cache hits).
 
+``--scale`` instead times the scatterplot view itself (no HTTP, no logdir)
+at N = 2,000 / 5,000 / 10,000 / 50,000 inputs of ``--dims``-dimensional
+summaries in ``--classes`` classes, the former code paths beside the current
+ones in the same process: scikit-learn's t-SNE on all columns, UMAP on all
+columns with umap-learn's default epochs, X-Means on all columns, against
+openTSNE / UMAP / X-Means on the top 50 principal components. Former paths
+above ``--old_max`` inputs are skipped (they take minutes each).
+
 Usage::
 
     python benchmarks/bench_views.py                 # 200 inputs x 2048 channels, 100 layers
     python benchmarks/bench_views.py --layers 10 --loaders python   # quicker
+    python benchmarks/bench_views.py --scale         # scatterplot at 2k..50k inputs
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import argparse
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -93,6 +103,89 @@ def timed_get(client, route: str, params: dict) -> tuple[float, int, int]:
     return time.perf_counter() - t0, resp.status_code, len(body)
 
 
+def scale_summaries(n: int, dims: int, n_classes: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Class-separable non-negative summaries: each class lifts its own slice of channels."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % n_classes
+    X = rng.gamma(1.0, 0.2, (n, dims))
+    for k in range(n_classes):
+        rows = np.flatnonzero(labels == k)
+        # Inputs differ in how strongly they show their class.
+        X[np.ix_(rows, np.arange(dims)[k::n_classes])] += 3.0 * rng.uniform(0.3, 1.0, (rows.size, 1))
+    return X, labels
+
+
+def _timed(fn) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of ``fn()``."""
+    w, c = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w, time.process_time() - c
+
+
+def scale_main(args) -> int:
+    """The ``--scale`` table: former and current scatterplot paths side by side."""
+    from tensorboard_plugin_channelexplorer.views import scatter
+    from tensorboard_plugin_channelexplorer.views._validate import single_threaded
+    from tensorboard_plugin_channelexplorer.views.xmeans import xmeans
+
+    sizes = [int(v) for v in args.sizes.split(",")]
+    print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+    w, c = _timed(scatter.warm_up)
+    print(f"in-process warm-up (UMAP JIT, openTSNE import): {w:.1f} s wall, {c:.1f} s CPU", flush=True)
+
+    def old_view(X, y, layout):
+        # The former scatter_view: layout and X-Means on all columns.
+        layout(X)
+        with single_threaded():
+            xmeans(X, k_max=scatter.xmeans_cap(X.shape[0], np.unique(y).size), random_state=0)
+            scatter.outliers(X, y)
+
+    old_layouts = {
+        "pca": scatter._pca,
+        "tsne": lambda X: scatter._tsne_sklearn(X, 0),
+        "umap": lambda X: scatter._umap(scatter._row_space(X), 0, n_epochs=None),
+    }
+    rows = []
+    for n in sizes:
+        X, y = scale_summaries(n, args.dims, args.classes)
+        for method in args.methods.split(","):
+            if method != "pca" and n > args.new_max:
+                continue
+            new = _timed(lambda: scatter.scatter_view(X, y, method=method, random_state=0))
+            old = (None, None)
+            if n <= (args.old_max if method != "pca" else args.old_max_pca):
+                old = _timed(lambda: old_view(X, y, old_layouts[method]))
+            rows.append((n, method, old, new))
+            fmt = lambda t: "skipped" if t[0] is None else f"{t[0]:.1f} s ({t[1]:.1f} CPU)"  # noqa: E731
+            print(f"  N={n} {method}: former {fmt(old)}, now {fmt(new)}", flush=True)
+
+    cold = None
+    if args.cold:
+        # A fresh interpreter: imports included, nothing warmed (t-SNE has no JIT to warm).
+        code = (f"import sys, time; sys.path[:0] = {sys.path[:3]!r}; "
+                "from bench_views import scale_summaries; "
+                "from tensorboard_plugin_channelexplorer.views import scatter; "
+                f"X, y = scale_summaries({args.cold}, {args.dims}, {args.classes}); t0 = time.perf_counter(); "
+                "scatter.scatter_view(X, y, method='tsne', random_state=0); "
+                "print(time.perf_counter() - t0, time.process_time())")
+        w0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        view_s, cpu_s = (float(v) for v in out.stdout.split())
+        cold = (args.cold, time.perf_counter() - w0, view_s, cpu_s)
+
+    print(f"\nscatter_view, {args.dims}-dim summaries, {args.classes} classes; wall seconds (CPU seconds "
+          f"of this process); load average at end {os.getloadavg()[0]:.1f}\n")
+    print("| inputs | method | former | now | speed-up (wall) |\n|---|---|---|---|---|")
+    for n, method, old, new in rows:
+        o = "skipped" if old[0] is None else f"{old[0]:.1f} ({old[1]:.1f})"
+        sp = "" if old[0] is None else f"{old[0] / new[0]:.1f}x"
+        print(f"| {n:,} | {method} | {o} | {new[0]:.1f} ({new[1]:.1f}) | {sp} |")
+    if cold:
+        print(f"\nt-SNE at N={cold[0]:,} in a fresh process: {cold[1]:.1f} s from interpreter start "
+              f"({cold[2]:.1f} s in scatter_view, {cold[3]:.1f} s CPU in all)")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--inputs", type=int, default=200)
@@ -102,7 +195,18 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--loaders", default="rust,python", help="comma-separated: rust, python")
     p.add_argument("--skip", default="", help="comma-separated route labels to skip (e.g. 'scatter umap')")
+    p.add_argument("--scale", action="store_true", help="time scatter_view at --sizes inputs instead")
+    p.add_argument("--sizes", default="2000,5000,10000,50000")
+    p.add_argument("--dims", type=int, default=512)
+    p.add_argument("--methods", default="tsne,umap,pca")
+    p.add_argument("--new_max", type=int, default=10000, help="largest N for the current t-SNE/UMAP")
+    p.add_argument("--old_max", type=int, default=10000, help="largest N for the former t-SNE/UMAP")
+    p.add_argument("--cold", type=int, default=10000, help="N of the fresh-process t-SNE row (0: none)")
+    p.add_argument("--old_max_pca", type=int, default=10000,
+                   help="largest N for the former PCA view (its X-Means on all columns)")
     args = p.parse_args(argv)
+    if args.scale:
+        return scale_main(args)
 
     rss0 = rss_mib()
     with tempfile.TemporaryDirectory(prefix="ce_bench_") as root:
@@ -112,9 +216,9 @@ def main(argv=None) -> int:
         print(f"wrote {args.layers} layers x {args.inputs} inputs (widest {wide}: {args.channels} channels), "
               f"{size / 2**20:.0f} MiB of event files in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
-        from tensorboard_plugin_channelexplorer import plugin as plugin_module
+        from tensorboard_plugin_channelexplorer.views import scatter
 
-        plugin_module._warm_up()  # what the plugin's daemon thread does at start
+        scatter.warm_up()  # what the plugin's warm-up does at start
         print(f"plugin warm-up (UMAP JIT, once per process, in a daemon thread): {time.perf_counter() - t0:.1f} s")
 
         L = {"run": run, "step": 0, "layer": wide}

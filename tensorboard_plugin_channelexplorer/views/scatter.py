@@ -244,7 +244,8 @@ def _embed(X: np.ndarray, Z: np.ndarray, method: str, random_state: int) -> np.n
     """2-D layout of validated ``X``; ``Z`` is ``_pca_scores(X, REDUCED_DIMS)``."""
     n = X.shape[0]
     # t-SNE/UMAP break down (NaN) on fewer than a handful of distinct points.
-    few = n < _MIN_POINTS_NONLINEAR or np.unique(X, axis=0).shape[0] < _MIN_POINTS_NONLINEAR
+    few = method != "pca" and (n < _MIN_POINTS_NONLINEAR
+                               or np.unique(X, axis=0).shape[0] < _MIN_POINTS_NONLINEAR)
     if method == "pca" or few:
         # The leading two of the sorted, sign-fixed components are PCA's.
         Y = _pad2(Z, n)
