@@ -45,7 +45,12 @@ class HandlerContext:
         logger.warning("ChannelExplorer: %s", message)
 
     def cached(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """The value of `compute` under `key`: computed once, through `run_compute`, then cached."""
+        """The value of `compute` under `key`: computed once, through `run_compute`, then cached.
+
+        Call it from the handler (the request thread), never inside a
+        `compute` function: a computation on a pool worker that waited for
+        another key's computation could wait for a task queued behind it.
+        """
         return self.cache.get_or_compute(key, lambda: self.run_compute(compute))
 
     def view_json(self, kind: str, sources, params: tuple, compute: Callable[[], Any],
