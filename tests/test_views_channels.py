@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.cluster import hierarchy
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from tensorboard_plugin_channelexplorer.views import _seriation, channel_edges, channels, heatmap
+from tensorboard_plugin_channelexplorer.views import _seriation, channel_edges, channels, heatmap, treemap
 
 N = 120
 LABELS = np.arange(N) % 4
@@ -149,7 +149,7 @@ def test_silhouettes_of_nested_cuts_match_scikit_learn():
     S = rng.random((40, 60))
     (_, _), (Z, _, D) = _seriation.channel_tree(S)
     cuts = np.stack([hierarchy.fcluster(Z, t=k, criterion="maxclust") - 1 for k in (2, 4, 7, 11)])
-    got = channels.silhouettes(D, cuts)
+    got = _seriation.silhouettes(D, cuts)
     ref = [silhouette_score(D, lab, metric="precomputed") for lab in cuts]
     np.testing.assert_allclose(got, ref, atol=1e-6)
 
@@ -214,7 +214,7 @@ def test_seriation_is_optimal_for_small_trees():
 
 def test_treemap_golden_bruls_example():
     # Bruls, Huizing & van Wijk (2000), Fig. 4: sizes 6 6 4 3 2 2 1 in a 6 x 4 rectangle.
-    got = channels.squarified_treemap([6, 6, 4, 3, 2, 2, 1], aspect=1.5) * [6, 4, 6, 4]
+    got = treemap.squarified_treemap([6, 6, 4, 3, 2, 2, 1], aspect=1.5) * [6, 4, 6, 4]
     expected = [
         [0, 0, 3, 2], [0, 2, 3, 2],                     # {6, 6}: a column of width 12 / 4
         [3, 0, 12 / 7, 7 / 3], [3 + 12 / 7, 0, 9 / 7, 7 / 3],  # {4, 3}: a row of height 7 / 3
@@ -226,7 +226,7 @@ def test_treemap_golden_bruls_example():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(0.01, 100.0), min_size=1, max_size=30), st.floats(0.2, 5.0))
 def test_treemap_tiles_the_square_without_overlap(sizes, aspect):
-    r = channels.squarified_treemap(sizes, aspect=aspect)
+    r = treemap.squarified_treemap(sizes, aspect=aspect)
     sizes = np.asarray(sizes)
     np.testing.assert_allclose(r[:, 2] * r[:, 3], sizes / sizes.sum(), rtol=1e-6, atol=1e-12)
     assert np.all(r >= 0) and np.all(r[:, 0] + r[:, 2] <= 1 + 1e-9) and np.all(r[:, 1] + r[:, 3] <= 1 + 1e-9)
@@ -239,9 +239,9 @@ def test_treemap_tiles_the_square_without_overlap(sizes, aspect):
 
 def test_treemap_validation():
     with pytest.raises(ValueError, match="sizes must be a 1-D array of positive"):
-        channels.squarified_treemap([1, 0])
+        treemap.squarified_treemap([1, 0])
     with pytest.raises(ValueError, match="aspect must be a positive number"):
-        channels.squarified_treemap([1], aspect=-1)
+        treemap.squarified_treemap([1], aspect=-1)
 
 
 # ---------------------------------------------------------------- card

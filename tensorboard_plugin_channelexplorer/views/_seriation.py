@@ -1,4 +1,4 @@
-"""Cosine similarity of channel profiles, its average-linkage tree and seriation.
+"""Cosine similarity of channel profiles, its average-linkage tree, seriation and tree cuts.
 
 Shared by the heatmap's ``cluster`` ordering and the channel cluster view, so
 both show the same order (CNNVis reorders its activation matrix by cosine
@@ -23,6 +23,10 @@ subtree is reversed where that brings its first leaf closer to the previous
 subtree's last leaf (the first one is oriented towards the second). The
 result is still a leaf order of contiguous subtrees (identical channels stay
 adjacent), but no longer the exact optimum over the whole tree.
+
+The channel clusters cut the same tree: `auto_k` picks the number of
+clusters with the highest mean silhouette, computed for all candidate cuts
+at once by `silhouettes`.
 """
 
 from __future__ import annotations
@@ -184,3 +188,61 @@ def channel_tree(S: np.ndarray, center: bool = True):
     D = cosine_distance(U, dead)
     Z, y = average_linkage(D)
     return (U, dead), (Z, y, D)
+
+
+def silhouettes(D: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Mean silhouette (Rousseeuw 1987) of several nested partitions at once.
+
+    Args:
+        D: ``[C, C]`` distances.
+        cuts: ``[P, C]`` cluster ids per partition, every partition a
+            coarsening of the last one (tree cuts are nested).
+
+    Returns:
+        float64 ``[P]``: the mean over channels of ``(b - a) / max(a, b)``,
+        with ``a`` the mean distance to the channel's own cluster (others
+        only) and ``b`` the smallest mean distance to another cluster; 0 for
+        channels in singleton clusters (as scikit-learn's
+        ``silhouette_score``). One ``[C, C] x [C, k]`` product for the finest
+        cut serves all partitions.
+    """
+    c = D.shape[0]
+    fine = cuts[-1]
+    kf = int(fine.max()) + 1
+    onehot = np.zeros((c, kf), dtype=D.dtype)  # D is float32: no float64 copy of it
+    onehot[np.arange(c), fine] = 1.0
+    sums_fine = D @ onehot  # [C, kf]: summed distance of each channel to each fine cluster
+    out = np.zeros(cuts.shape[0])
+    rows = np.arange(c)
+    for p, lab in enumerate(cuts):
+        k = int(lab.max()) + 1
+        merge = np.zeros((kf, k))
+        merge[np.arange(kf), lab[np.argmax(onehot, axis=0)]] = 1.0
+        sums = sums_fine @ merge
+        sizes = np.bincount(lab, minlength=k).astype(np.float64)
+        own = sizes[lab]
+        a = sums[rows, lab] / np.maximum(own - 1.0, 1.0)
+        means = sums / sizes[None, :]
+        means[rows, lab] = np.inf
+        b = means.min(axis=1)
+        denom = np.maximum(a, b)
+        s = np.divide(b - a, denom, out=np.zeros(c), where=denom > 0)
+        s[own <= 1] = 0.0
+        out[p] = s.mean()
+    return out
+
+
+def auto_k(Z: np.ndarray, D: np.ndarray, k_max: int) -> tuple[int, dict]:
+    """The ``k`` in ``2..k_max`` with the highest mean silhouette (ties: fewer), and every score."""
+    cuts, ks = [], []
+    for k in range(2, k_max + 1):
+        lab = hierarchy.fcluster(Z, t=k, criterion="maxclust") - 1
+        got = int(lab.max()) + 1
+        if got >= 2 and got not in ks:
+            cuts.append(lab)
+            ks.append(got)
+    if not ks:
+        return 1, {}
+    scores = dict(zip(ks, silhouettes(D, np.stack(cuts)).tolist()))
+    best = max(scores, key=lambda kk: (scores[kk], -kk))
+    return best, scores

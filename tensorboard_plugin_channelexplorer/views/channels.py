@@ -29,12 +29,11 @@ channel is constant. A cluster's index is that of the mean of its members'
 smaller class id).
 
 Layout: the clusters are packed into the unit square by the squarified
-treemap of Bruls, Huizing & van Wijk (2000), area proportional to size.
+treemap of Bruls, Huizing & van Wijk (2000), area proportional to size
+(``views/treemap.py``).
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 from scipy.cluster import hierarchy
@@ -42,7 +41,7 @@ from scipy.cluster import hierarchy
 from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
 
 from . import heatmap
-from ._seriation import channel_tree, seriation
+from ._seriation import auto_k, channel_tree, seriation
 from ._validate import (
     check_choice,
     check_fraction,
@@ -55,10 +54,10 @@ from ._validate import (
     single_threaded_view,
 )
 from .heatmap import check_channel_vector
+from .treemap import check_aspect, squarified_treemap
 
-__all__ = ["K_MAX", "N_REPRESENTATIVES", "SOURCES", "class_profiles", "selectivity",
-           "squarified_treemap", "silhouettes", "channel_clusters", "channel_card", "channel_embedding",
-           "channel_history"]
+__all__ = ["K_MAX", "N_REPRESENTATIVES", "SOURCES", "class_profiles", "selectivity", "channel_clusters",
+           "channel_card", "channel_embedding", "channel_history"]
 
 K_MAX = 12
 N_REPRESENTATIVES = 4
@@ -111,136 +110,6 @@ def selectivity(means: np.ndarray, floor: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.clip(si, 0.0, 1.0), preferred
 
 
-def _check_aspect(aspect) -> float:
-    if isinstance(aspect, bool) or not isinstance(aspect, numbers.Real) or not np.isfinite(aspect) or aspect <= 0:
-        raise InvalidArgumentError(f"aspect must be a positive number, got {aspect!r}", "aspect")
-    return float(aspect)
-
-
-def _worst(row_sum: float, row_max: float, row_min: float, side: float) -> float:
-    """Worst aspect ratio of a treemap row laid along ``side`` (Bruls et al., Eq. in Sect. 3)."""
-    s2 = side * side
-    r2 = row_sum * row_sum
-    return max(s2 * row_max / r2, r2 / (s2 * row_min))
-
-
-def squarified_treemap(sizes, aspect: float = 1.0) -> np.ndarray:
-    """Squarified treemap (Bruls, Huizing & van Wijk 2000) of positive sizes.
-
-    Items are placed largest first (ties by index); a row grows along the
-    shorter side of the free rectangle while that does not worsen its worst
-    aspect ratio, then it is fixed and the free rectangle shrinks.
-
-    Args:
-        sizes: ``[m]`` positive numbers.
-        aspect: width / height of the target rectangle (> 0); the layout is
-            computed for that shape, so the rectangles look square there.
-
-    Returns:
-        float64 ``[m, 4]``: ``x, y, w, h`` of each item (input order), scaled
-        to the unit square (x and w divided by ``aspect``).
-
-    Raises:
-        ValueError: on non-positive or non-finite sizes or ``aspect``.
-    """
-    sizes = np.asarray(sizes, dtype=np.float64)
-    if sizes.ndim != 1 or not np.all(np.isfinite(sizes)) or np.any(sizes <= 0):
-        raise ValueError("sizes must be a 1-D array of positive finite numbers")
-    aspect = _check_aspect(aspect)
-    m = sizes.size
-    out = np.zeros((m, 4))
-    if m == 0:
-        return out
-    order = np.argsort(-sizes, kind="stable")
-    areas = sizes[order] * (aspect / sizes.sum())
-    x, y, w, h = 0.0, 0.0, float(aspect), 1.0
-    start = 0
-    while start < m:
-        side = min(w, h)
-        end = start + 1
-        total = areas[start]
-        while end < m:
-            grown = total + areas[end]
-            if _worst(grown, areas[start], areas[end], side) > _worst(total, areas[start], areas[end - 1], side):
-                break
-            total = grown
-            end += 1
-        row = areas[start:end]
-        if w >= h:  # a column at the left of the free rectangle
-            width = total / h if h > 0 else 0.0
-            offs = np.concatenate([[0.0], np.cumsum(row)[:-1]]) / width if width > 0 else np.zeros(row.size)
-            out[order[start:end]] = np.column_stack([np.full(row.size, x), y + offs,
-                                                     np.full(row.size, width), row / width if width > 0 else row])
-            x, w = x + width, max(w - width, 0.0)
-        else:  # a row at the top
-            height = total / w if w > 0 else 0.0
-            offs = np.concatenate([[0.0], np.cumsum(row)[:-1]]) / height if height > 0 else np.zeros(row.size)
-            out[order[start:end]] = np.column_stack([x + offs, np.full(row.size, y),
-                                                     row / height if height > 0 else row, np.full(row.size, height)])
-            y, h = y + height, max(h - height, 0.0)
-        start = end
-    out[:, [0, 2]] /= aspect
-    return np.clip(out, 0.0, 1.0)
-
-
-def silhouettes(D: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Mean silhouette (Rousseeuw 1987) of several nested partitions at once.
-
-    Args:
-        D: ``[C, C]`` distances.
-        cuts: ``[P, C]`` cluster ids per partition, every partition a
-            coarsening of the last one (tree cuts are nested).
-
-    Returns:
-        float64 ``[P]``: the mean over channels of ``(b - a) / max(a, b)``,
-        with ``a`` the mean distance to the channel's own cluster (others
-        only) and ``b`` the smallest mean distance to another cluster; 0 for
-        channels in singleton clusters (as scikit-learn's
-        ``silhouette_score``). One ``[C, C] x [C, k]`` product for the finest
-        cut serves all partitions.
-    """
-    c = D.shape[0]
-    fine = cuts[-1]
-    kf = int(fine.max()) + 1
-    onehot = np.zeros((c, kf), dtype=D.dtype)  # D is float32: no float64 copy of it
-    onehot[np.arange(c), fine] = 1.0
-    sums_fine = D @ onehot  # [C, kf]: summed distance of each channel to each fine cluster
-    out = np.zeros(cuts.shape[0])
-    rows = np.arange(c)
-    for p, lab in enumerate(cuts):
-        k = int(lab.max()) + 1
-        merge = np.zeros((kf, k))
-        merge[np.arange(kf), lab[np.argmax(onehot, axis=0)]] = 1.0
-        sums = sums_fine @ merge
-        sizes = np.bincount(lab, minlength=k).astype(np.float64)
-        own = sizes[lab]
-        a = sums[rows, lab] / np.maximum(own - 1.0, 1.0)
-        means = sums / sizes[None, :]
-        means[rows, lab] = np.inf
-        b = means.min(axis=1)
-        denom = np.maximum(a, b)
-        s = np.divide(b - a, denom, out=np.zeros(c), where=denom > 0)
-        s[own <= 1] = 0.0
-        out[p] = s.mean()
-    return out
-
-
-def _auto_k(Z: np.ndarray, D: np.ndarray, k_max: int) -> tuple[int, dict]:
-    """The ``k`` in ``2..k_max`` with the highest mean silhouette (ties: fewer), and every score."""
-    cuts, ks = [], []
-    for k in range(2, k_max + 1):
-        lab = hierarchy.fcluster(Z, t=k, criterion="maxclust") - 1
-        got = int(lab.max()) + 1
-        if got >= 2 and got not in ks:
-            cuts.append(lab)
-            ks.append(got)
-    if not ks:
-        return 1, {}
-    scores = dict(zip(ks, silhouettes(D, np.stack(cuts)).tolist()))
-    best = max(scores, key=lambda kk: (scores[kk], -kk))
-    return best, scores
-
-
 @single_threaded_view
 def channel_clusters(S, labels, k=None, n_representatives: int = N_REPRESENTATIVES, k_max: int = K_MAX,
                      aspect: float = 1.0) -> dict:
@@ -276,14 +145,14 @@ def channel_clusters(S, labels, k=None, n_representatives: int = N_REPRESENTATIV
             raise InvalidArgumentError(f"k={k} exceeds the number of channels C={c}", "k")
     n_representatives = check_int(n_representatives, "n_representatives", lo=1)
     k_max = check_int(k_max, "k_max", lo=2)
-    aspect = _check_aspect(aspect)
+    aspect = check_aspect(aspect)
 
     (U, dead), tree = channel_tree(S)
     Z, _y, D = tree
     order = seriation(S, tree=tree)
     scores: dict = {}
     if k is None:
-        k_eff, scores = _auto_k(Z, D, min(k_max, c - 1)) if c >= 3 else (1, {})
+        k_eff, scores = auto_k(Z, D, min(k_max, c - 1)) if c >= 3 else (1, {})
     else:
         k_eff = k
     raw = hierarchy.fcluster(Z, t=k_eff, criterion="maxclust") - 1 if c > 1 else np.zeros(1, dtype=np.int64)
