@@ -28,10 +28,8 @@ import urllib.parse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tensorboard.backend import application
+from helpers import PREFIX, make_client
 from tensorboard.plugins import base_plugin
-from werkzeug import test as werkzeug_test
-from werkzeug import wrappers
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import metadata
@@ -39,7 +37,6 @@ from tensorboard_plugin_channelexplorer import plugin as plugin_mod
 from tensorboard_plugin_channelexplorer import queries, static_files
 from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
 
-PREFIX = "/data/plugin/channelexplorer"
 API_DOC = os.path.join(os.path.dirname(plugin_mod.__file__), "http_api.md")
 SCALE = float(os.environ.get("CE_FUZZ_SCALE", "1"))
 MIN_TOTAL_REQUESTS = 10_000
@@ -280,14 +277,18 @@ def fuzz_env(tmp_path_factory):
         with ChannelExplorerWriter(os.path.join(root, "both")) as w:
             w.log_layers(model, x, y, step=3, stage="both", class_names=[str(i) for i in range(10)])
     fx.write_synthetic_run(root, "synthetic", steps=(0,), n_inputs=10)
-    ctx = base_plugin.TBContext(data_provider=python_provider(root), sampling_hints={metadata.PLUGIN_NAME: 0})
-    app = application.TensorBoardWSGI([ChannelExplorerPlugin(ctx)])
-    client = werkzeug_test.Client(app, wrappers.Response)
+    _, _, client = make_client(python_provider(root))
     runs = {}
     for run in json.loads(client.get(PREFIX + "/runs").get_data())["runs"]:
         man = json.loads(client.get(PREFIX + "/layers?run=" + urllib.parse.quote(run["run"])).get_data())
-        runs[run["run"]] = {"steps": run["steps"], "n": man["n_inputs"],
-                            "layers": {lay["name"]: lay["channels"] for lay in man["layers"]}}
+        runs[run["run"]] = {"steps": run["steps"], "n": man["n_inputs"], "classes": len(man["class_names"]),
+                            "layers": {lay["name"]: lay["channels"] for lay in man["layers"]},
+                            "entries": {lay["name"]: lay for lay in man["layers"]}}
+        # Inputs whose maps were logged, per layer with maps (at the latest step).
+        runs[run["run"]]["mapped"] = {
+            name: [i for i in range(man["n_inputs"]) if client.get(PREFIX + "/overlay?" + urllib.parse.urlencode(
+                dict(run=run["run"], layer=name, index=i, channel=0))).status_code == 200]
+            for name, lay in runs[run["run"]]["entries"].items() if lay.get("has_maps")}
     assert set(runs) == {"torch", "both", "synthetic"}, runs
     return client, World(runs)
 
@@ -400,3 +401,126 @@ def test_total_requests():
     if set(ROUTES) - set(_counts) or SCALE < 1:
         pytest.skip("not every route was fuzzed in this session (selection or CE_FUZZ_SCALE < 1)")
     assert total >= MIN_TOTAL_REQUESTS, total
+
+
+# ------------------------------------------------ valid and invalid by construction
+VALID_RUN = "torch"  # written by the real writer: conv layers with maps and filter norms
+
+
+def _valid_layer(info: dict, draw, need_maps: bool = False, need_filter_norm: bool = False) -> str:
+    names = [n for n, e in info["entries"].items() if "pre" in e.get("stages", ["pre"])
+             and (not need_maps or info["mapped"].get(n)) and (not need_filter_norm or e.get("has_filter_norm"))]
+    return draw(st.sampled_from(sorted(names)))
+
+
+def valid_request(world: World, route: str, draw) -> dict:
+    """Query parameters of `route` that are valid by construction (every one may also be left out)."""
+    info = world.runs[VALID_RUN]
+    n, steps = info["n"], info["steps"]
+    # The valid run is logged without gradients: no Taylor importance to order by.
+    order = draw(st.sampled_from([o for o in queries.HEATMAP_ORDERS if o != "taylor"]))
+    layer = _valid_layer(info, draw, need_maps=route == "/overlay",
+                         need_filter_norm=route in ("/heatmap", "/diff") and order == "filter_norm")
+    entry = info["entries"][layer]
+    fns = [f for f in entry.get("functions", metadata.SUMMARY_FUNCTIONS) if f in metadata.SUMMARY_FUNCTIONS]
+    eta = st.one_of(st.floats(min_value=1e-3, max_value=1.0).map(repr), st.sampled_from(["1", "0.2", ".5"]))
+    seed = st.integers(0, 2**32 - 1).map(str)
+    index = st.integers(0, n - 1).map(str)
+    maybe = lambda strategy: st.one_of(st.none(), strategy)  # noqa: E731 - absent means the default
+    table = {
+        "run": st.just(VALID_RUN), "step": maybe(st.sampled_from(steps).map(str)), "layer": st.just(layer),
+        "fn": maybe(st.sampled_from(fns)), "stage": maybe(st.just("pre")), "eta": maybe(eta), "seed": maybe(seed),
+        "normalize": maybe(st.sampled_from(["0", "1"])), "i": index, "j": index, "index": index,
+        "k": maybe(st.one_of(st.just(""), st.integers(1, n).map(str))),
+        # Always drawn: the default method of /scatter is t-SNE (slow; see test_valid_slow_views_answer).
+        "method": st.sampled_from(["pca", "mds"]), "order": maybe(st.just(order)),
+        "offset": maybe(st.integers(0, 10**6).map(str)), "limit": maybe(st.integers(1, 4096).map(str)),
+        "channel": st.integers(0, entry["channels"] - 1).map(str), "alpha": maybe(st.floats(0, 1).map(repr)),
+        "reference": maybe(st.integers(0, info["classes"] - 1).map(str)),
+        "run_b": maybe(st.just(VALID_RUN)), "step_b": maybe(st.sampled_from(steps).map(str)),
+        "align": maybe(st.sampled_from(["procrustes", "none"])),
+        "steps": maybe(st.lists(st.sampled_from(steps), min_size=1, unique=True).map(
+            lambda s: ",".join(str(v) for v in sorted(s)))),
+    }
+    if route == "/overlay":
+        table["index"] = st.sampled_from(info["mapped"][layer]).map(str)
+    params = {}
+    for name in DOCS.get(route, []):
+        if name in table:
+            value = draw(table[name])
+            if value is not None:
+                params[name] = value
+    return params
+
+
+# name -> values that are invalid whatever the other parameters (the route must answer 400 naming it).
+def invalid_values(world: World) -> dict:
+    info = world.runs[VALID_RUN]
+    n = info["n"]
+    max_c = max(info["layers"].values())
+    return {
+        "run": ["nope", "TORCH"], "step": ["-1", "x", "1.5", "99"], "layer": ["nope", "0 "],
+        "fn": ["nope", "L2"], "stage": ["mid", "PRE"], "eta": ["0", "1.5", "nan", "-0.1", "x"],
+        "seed": ["-1", str(2**32), "x"], "k": ["0", str(n + 1), "x"], "i": ["-1", str(n), "x"],
+        "j": ["-1", str(n), "x"], "index": ["-1", str(n), "x"], "channel": ["-1", str(max_c), "x"],
+        "limit": ["0", "4097", "x"], "offset": ["-1", "x"], "alpha": ["1.5", "-0.1", "x"],
+        "method": ["lda", "PCA"], "order": ["nope"], "align": ["nope"],
+        "reference": ["-1", str(info["classes"])], "run_b": ["nope"], "step_b": ["99", "x"],
+        "steps": ["x", "99", "0,x"],
+    }
+
+
+DATA_ROUTES = [r for r in ROUTES if r not in ("/index.js", "/static/*", "/runs")]
+MODELLED = {"run", "step", "layer", "fn", "stage", "eta", "seed", "normalize", "i", "j", "index", "k", "method",
+            "order", "offset", "limit", "channel", "alpha", "reference", "run_b", "step_b", "align", "steps"}
+
+
+def _skip_unmodelled(route: str) -> None:
+    unmodelled = sorted(set(DOCS.get(route, [])) - MODELLED)
+    if unmodelled:
+        pytest.skip(f"the valid values of {route} parameters {unmodelled} are not modelled here")
+
+
+@pytest.mark.parametrize("route", DATA_ROUTES)
+def test_valid_requests_answer_200(route, fuzz_env):
+    """Requests valid by construction (real run, its steps, layers, indices in range) answer 200."""
+    _skip_unmodelled(route)
+    client, world = fuzz_env
+
+    @_settings(40)
+    @given(data=st.data())
+    def fuzz(data):
+        params = valid_request(world, route, data.draw)
+        url = f"{PREFIX}{route}?" + urllib.parse.urlencode(params)
+        resp = client.get(url)
+        _counts[route] = _counts.get(route, 0) + 1
+        check_response(route, url, resp)
+        assert resp.status_code == 200, (url, resp.get_data()[:300])
+
+    fuzz()
+
+
+@pytest.mark.parametrize("route", DATA_ROUTES)
+def test_invalid_parameter_is_named(route, fuzz_env):
+    """One invalid parameter in an otherwise valid request: 400 naming that parameter."""
+    _skip_unmodelled(route)
+    client, world = fuzz_env
+    bad = invalid_values(world)
+    names = [name for name in DOCS.get(route, []) if name in bad]
+    if not names:
+        pytest.skip(f"{route} has no parameter with a value invalid on its own")
+
+    @_settings(40)
+    @given(data=st.data())
+    def fuzz(data):
+        params = valid_request(world, route, data.draw)
+        name = data.draw(st.sampled_from(names))
+        params[name] = data.draw(st.sampled_from(bad[name]))
+        url = f"{PREFIX}{route}?" + urllib.parse.urlencode(params)
+        resp = client.get(url)
+        _counts[route] = _counts.get(route, 0) + 1
+        check_response(route, url, resp)
+        body = json.loads(resp.get_data())
+        assert resp.status_code == 400 and body["parameter"] == name, (url, resp.status_code, body)
+
+    fuzz()
