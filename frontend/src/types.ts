@@ -158,6 +158,8 @@ export interface JaccardCellResponse {
   similarity: number;
   /** Labels of inputs `i` and `j`. */
   labels: [number, number];
+  /** The top channels both inputs share. */
+  shared_channels?: number[];
 }
 
 /** A node of the confusion hierarchy (root, super class, class or sub class). */

@@ -8,12 +8,14 @@ import { usePanelSelection } from "../state";
 import { JaccardPanel } from "../panels";
 import type { JaccardParams } from "../panels";
 import type { JaccardCellResponse } from "../types";
+import { useChannelFocus } from "../channelFocus";
 import { useSide } from "./context";
 import { PANEL_WIDTH } from "./panelKinds";
 import { useLayerQuery } from "./hostHooks";
 
 export function JaccardHost({ layer }: { layer: string }) {
   const side = useSide();
+  const [, channels] = useChannelFocus();
   const q = useLayerQuery(layer, "jaccard");
   const sel = usePanelSelection(`jaccard:${layer}`);
   const [params, setParams] = useState<JaccardParams>({ eta: side.settings.eta, normalize: false });
@@ -45,6 +47,7 @@ export function JaccardHost({ layer }: { layer: string }) {
               sel.onSelect(i === j ? [i] : [i, j]);
             }}
             cell={cell.data}
+            onChannel={(channel) => channels.openChannel({ run: side.run, layer, channel })}
             classNames={side.classNames}
             thumbnailUrl={thumb}
             selected={sel.selected}

@@ -9,6 +9,7 @@ import { colormapLut, lutGradient } from "../transforms/color";
 import { groupsFromBoundaries } from "../transforms/groups";
 import { fmt, themeColor } from "./canvas";
 import { MatrixCanvas, type MatrixState } from "./MatrixCanvas";
+import { ChannelLinks } from "./ChannelLinks";
 
 /** Parameters of the `/jaccard` request the controls edit. */
 export interface JaccardParams {
@@ -25,6 +26,8 @@ export interface JaccardPanelProps {
   onParams?: (params: JaccardParams) => void;
   /** Click (or Enter) on a cell: the two input indices. */
   onCell?: (i: number, j: number) => void;
+  /** Click on a channel the pair shares (opens its card). */
+  onChannel?: (channel: number) => void;
   /** The fetched pair of the last clicked cell, or null. */
   cell?: JaccardCellResponse | null;
   /** Class names (default: `data.class_names`). */
@@ -41,7 +44,7 @@ export const ETA_MAX = 1;
 const LABELS_H = 14;
 
 export function JaccardPanel(props: JaccardPanelProps) {
-  const { data, params, onParams, onCell, cell, thumbnailUrl, selected } = props;
+  const { data, params, onParams, onCell, cell, thumbnailUrl, selected, onChannel } = props;
   const size = props.size ?? 300;
   const names = props.classNames ?? data.class_names;
   const n = data.order.length;
@@ -194,6 +197,9 @@ export function JaccardPanel(props: JaccardPanelProps) {
           <p>
             shares {cell.shared} channels (similarity {cell.similarity.toFixed(2)})
             <span className="cep-muted"> · union {cell.union}</span>
+            {onChannel && cell.shared_channels && cell.shared_channels.length > 0 && (
+              <ChannelLinks channels={cell.shared_channels} onChannel={onChannel} />
+            )}
           </p>
         </div>
       )}

@@ -10,7 +10,8 @@ import { SuspectsByClass } from "./SuspectsByClass";
 import { SuspectRings } from "./SuspectRings";
 import { HeatmapPanel } from "./HeatmapPanel";
 import { RowMarks } from "./RowMarks";
-import type { HeatmapResponse } from "../types";
+import { JaccardPanel } from "./JaccardPanel";
+import type { HeatmapResponse, JaccardResponse } from "../types";
 import { ChannelClustersPanel } from "./ChannelClustersPanel";
 import { ChannelCard } from "./ChannelCard";
 import { ChannelEmbeddingPanel } from "./ChannelEmbeddingPanel";
@@ -136,6 +137,42 @@ describe("HeatmapPanel channel marks", () => {
   });
   it("draws no marks without a selection", () => {
     expect(renderToStaticMarkup(<HeatmapPanel data={heatmap} classNames={names} />)).not.toContain("row-marks");
+  });
+});
+
+describe("JaccardPanel shared channels", () => {
+  const jaccard: JaccardResponse = {
+    eta: 0.2,
+    top: 2,
+    channels: 8,
+    order: [0, 1],
+    matrix: [
+      [1, 0.5],
+      [0.5, 1],
+    ],
+    class_boundaries: [0, 2],
+    class_names: ["cat"],
+    class_matrix: [[0.75]],
+    range: [0, 1],
+  };
+  const cell = { i: 0, j: 1, shared: 14, union: 20, similarity: 0.7, labels: [0, 0] as [number, number] };
+  it("links the channels a pair shares, when the host opens cards", () => {
+    const shared = Array.from({ length: 14 }, (_, k) => k * 3);
+    const html = renderToStaticMarkup(
+      <JaccardPanel data={jaccard} cell={{ ...cell, shared_channels: shared }} onChannel={() => {}} />,
+    );
+    expect(attrs(html, "data-channel")).toEqual(shared.slice(0, 12).map(String));
+    expect(html).toContain("+2");
+    expect(html).toContain('aria-label="Open channel 33"');
+    expect(html).not.toContain('aria-label="Open channel 36"');
+  });
+  it("shows no links without a handler or without shared channels", () => {
+    expect(
+      renderToStaticMarkup(<JaccardPanel data={jaccard} cell={{ ...cell, shared_channels: [1] }} />),
+    ).not.toContain("channel-links");
+    expect(renderToStaticMarkup(<JaccardPanel data={jaccard} cell={cell} onChannel={() => {}} />)).not.toContain(
+      "channel-links",
+    );
   });
 });
 
