@@ -10,8 +10,8 @@
 // cluster order, row 0 is the seriation's first channel and a click on it
 // opens its card; the channel embedding has one point per channel, a click on
 // a point opens that channel's card, and brushing all of it marks every
-// channel in the cluster tiles and every row of the heatmap; a channel of the
-// diff's rank list opens its card; the edges panel shows bundles or the
+// channel in the cluster tiles and every row of the heatmap; a channel a
+// Jaccard pair shares and a channel of the diff's rank list open their cards; the edges panel shows bundles or the
 // route's reason; the Dataset side bar lists the /suspects ranking.
 // Screenshots go to <outdir>.
 import { createRequire } from "node:module";
@@ -231,8 +231,10 @@ try {
     const nMarks = Number(await marks.getAttribute("data-marked"));
     if (nMarks !== rows) throw new Error(`${nMarks} of the heatmap's ${rows} rows marked`);
     await node.locator('[data-testid="toggle-heatmap"]').click();
-    // A click on empty space clears the selection everywhere.
-    await page.mouse.click(b.x + 1, b.y + 1);
+    // A click on empty space clears the selection everywhere (the heatmap moved the layout: measure again).
+    await svg.scrollIntoViewIfNeeded();
+    const b2 = await svg.boundingBox();
+    await page.mouse.click(b2.x + 1, b2.y + 1);
     await node.locator('[data-testid="channel-clusters"] .cep-chcluster.is-marked').first().waitFor({ state: "detached", timeout: 10000 });
   });
 
@@ -254,6 +256,25 @@ try {
       log(`  ${source} -> ${layerName}: ${text}`);
     }
     await page.screenshot({ path: join(outdir, "c4-layer-edges.png") });
+  });
+
+  await step("a channel a Jaccard pair shares opens its card", async () => {
+    await node.locator('[data-testid="toggle-jaccard"]').click();
+    const canvas = node.locator('canvas[data-testid="jaccard"]');
+    await canvas.waitFor({ state: "visible", timeout: 30000 });
+    await canvas.scrollIntoViewIfNeeded();
+    const n = Number(await canvas.getAttribute("data-n"));
+    const box = await canvas.boundingBox();
+    // A diagonal cell: an input shares its whole top set with itself.
+    const k = Math.floor(n / 2);
+    await page.mouse.click(box.x + ((k + 0.5) * box.width) / n, box.y + ((k + 0.5) * box.height) / n);
+    const link = node.locator('[data-testid="channel-links"] button[data-channel]').first();
+    await link.waitFor({ state: "visible", timeout: 30000 });
+    const ch = await link.getAttribute("data-channel");
+    await link.click();
+    await frame.locator(`[data-testid="channel-card"][data-channel="${ch}"]`).waitFor({ timeout: 30000 });
+    await page.keyboard.press("Escape");
+    await node.locator('[data-testid="toggle-jaccard"]').click();
   });
 
   await step("a channel of the diff's rank list opens its card", async () => {
