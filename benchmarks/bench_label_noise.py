@@ -37,6 +37,9 @@ Columns (k = number of flipped inputs):
 
 Trained weights and the EfficientNet summaries are cached under
 ``/tmp/channelexplorer_bench_label_noise`` (``--no-cache`` to retrain).
+Training is not reproduced exactly across thread counts (the digits CNN
+reached 0.913 test accuracy trained with 2 threads, 0.962 with 1), and the
+figures move with the trained network.
 
 Run: ``python benchmarks/bench_label_noise.py [--cases digits,textures,efficientnet] [--sweep-k]``
 """
@@ -182,14 +185,14 @@ def case_textures(use_cache: bool):
 
     rng = np.random.default_rng(0)
     photos = [load_photo(p) for p in TEXTURE_PHOTOS]
-    x_tr = np.concatenate([_patches(im, 150, 32, 0.0, 0.7, rng) for im in photos])
-    y_tr = np.repeat(np.arange(len(photos)), 150)
+    x_tr = np.concatenate([_patches(im, 100, 32, 0.0, 0.7, rng) for im in photos])
+    y_tr = np.repeat(np.arange(len(photos)), 100)
     x_te = np.concatenate([_patches(im, 40, 32, 0.7, 1.0, rng) for im in photos])
     y_te = np.repeat(np.arange(len(photos)), 40)
     torch.manual_seed(0)
     model = SepResNet(len(photos))
     how = _train(model, torch.from_numpy(x_tr), torch.from_numpy(y_tr), epochs=6, lr=3e-3, seed=0,
-                 cache_name="sep_resnet_textures.pt", use_cache=use_cache)
+                 cache_name="sep_resnet_textures_100.pt", use_cache=use_cache)
     S, logits = _l2_summaries(model, torch.from_numpy(x_te), ("stem.0", "block1.pw", "block2.pw", "block3.pw", "head"))
     preds, conf = _predictions(logits)
     return S, y_te, (preds, conf), how

@@ -24,8 +24,8 @@ correctly labelled but ambiguous input sits between classes. Votes give both
 the same score (all neighbours disagree); the ratio ranks the first higher
 (``python benchmarks/bench_label_noise.py --cases digits --sweep-k``: on the
 digits CNN's last conv layer at 10% one-class noise, precision of the top k
-0.95 against 0.38 for the vote fraction of 10 neighbours, 0.55 of 20; at 10%
-uniform noise 0.98 against 0.95 and 0.97). Averaging over ``m``
+0.95 against 0.40 for the vote fraction of 10 neighbours, 0.57 of 20; at 10%
+uniform noise 0.98 against 0.93 and 0.96). Averaging over ``m``
 neighbours keeps a handful of inputs mislabelled the same way from hiding
 each other. An input that is merely far from its class (the scatterplot's
 outlier rule) is not necessarily mislabelled, and a mislabelled one is often
@@ -47,8 +47,8 @@ score descending, ties by input index. An input whose class has no other
 input, or a layer whose channels are all constant, gives no evidence: score 0.
 
 ``m`` defaults to 10, chosen on the digits CNN of the label-noise benchmark
-(``m`` = 5, 10, 20 give 0.90, 0.95, 0.95 there at 10% one-class noise; 10 is
-the cheaper of the best); the benchmark reports all its cases with it.
+(``m`` = 5, 10, 20 give 0.93, 0.95, 0.93 there at 10% one-class noise); the
+benchmark reports all its cases with it.
 """
 
 from __future__ import annotations
