@@ -21,7 +21,7 @@ import time
 
 import pytest
 from digits_runs import write_digits_runs
-from tb_process import free_port, stop, tensorboard_cmd
+from tb_process import start_tensorboard, stop
 from test_browser import ARTIFACTS, REPO, _requirements, _runs  # noqa: F401  (module fixture: skips without Chromium)
 
 SCRIPT = os.path.join(REPO, "tests", "browser", "channels.mjs")
@@ -44,25 +44,17 @@ def logdir(tmp_path_factory):
 
 @pytest.fixture
 def tensorboard_url(logdir, tmp_path):
-    """A running `tensorboard` (default loader) on a free port; stopped by PID afterwards."""
-    port = free_port()
-    cmd = tensorboard_cmd() + [
-        "--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
-        "--samples_per_plugin", "channelexplorer=0", "--reload_interval", "1",
-    ]  # fmt: skip
+    """A running `tensorboard` (default loader) serving both steps; stopped by PID afterwards."""
     log_path = tmp_path / "tensorboard.log"
-    env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    try:
+        proc, base = start_tensorboard(logdir, "--reload_interval", "1", log_path=str(log_path), timeout=STARTUP_TIMEOUT_S)
+    except RuntimeError as err:
+        pytest.fail(str(err))
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            runs = _runs(base)
-            if runs and any(r["run"] == RUN and len(r["steps"]) == len(STEPS) for r in runs):
-                break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tensorboard did not serve {RUN}; log:\n{log_path.read_text()[-3000:]}")
+        while not any(r["run"] == RUN and len(r["steps"]) == len(STEPS) for r in _runs(base) or []):
+            if time.monotonic() > deadline:
+                pytest.fail(f"tensorboard did not serve {RUN} with {len(STEPS)} steps; log:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
         yield base
     finally:
