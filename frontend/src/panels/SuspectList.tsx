@@ -105,11 +105,25 @@ export function SuspectList(props: SuspectListProps) {
                       <span className="cep-swatch" style={{ background: classColor(s.given) }} aria-hidden="true" />
                       {given}
                     </span>
-                    <span aria-hidden="true"> → </span>
-                    <span className="cep-suspect__likely" title={`likely label: ${likely}`}>
-                      <span className="cep-swatch" style={{ background: classColor(s.likely) }} aria-hidden="true" />
-                      {likely}
-                    </span>
+                    {s.likely === s.given ? (
+                      // The layer's nearest class is the given one: the score comes from the model's doubt.
+                      <span className="cep-muted cep-suspect__likely" title="no other class is nearer in this layer">
+                        {" "}
+                        (no nearer class)
+                      </span>
+                    ) : (
+                      <>
+                        <span aria-hidden="true"> → </span>
+                        <span className="cep-suspect__likely" title={`likely label: ${likely}`}>
+                          <span
+                            className="cep-swatch"
+                            style={{ background: classColor(s.likely) }}
+                            aria-hidden="true"
+                          />
+                          {likely}
+                        </span>
+                      </>
+                    )}
                   </span>
                   <span className="cep-suspect__score" title={`score ${s.score}`}>
                     <span

@@ -54,6 +54,13 @@ describe("SuspectList", () => {
     expect(html).toContain("+1 more");
     expect(html).not.toContain(EVIL);
   });
+  it("says so when the given label is also the nearest class", () => {
+    const html = renderToStaticMarkup(
+      <SuspectList suspects={[{ index: 1, score: 0.7, given: 2, likely: 2 }]} classNames={names} />,
+    );
+    expect(html).toContain("(no nearer class)");
+    expect(html).not.toContain("→");
+  });
   it("says when there is nothing to list", () => {
     const html = renderToStaticMarkup(<SuspectList suspects={[]} classNames={names} />);
     expect(html).toContain("No suspect labels.");
