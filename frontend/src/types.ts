@@ -450,6 +450,8 @@ export interface ChannelCardResponse {
     mean: Array<number | null>;
     classes: number[];
     class_means: Array<Array<number | null>>;
+    /** `1 - r` of the channel's profile with the previous present step (null where undefined). */
+    drift?: Array<number | null>;
   } | null;
   step: number;
   layer?: string;

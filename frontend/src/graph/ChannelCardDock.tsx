@@ -77,7 +77,7 @@ export function ChannelCardDock() {
             filterNorm={d.metrics.filter_norm}
             taylor={d.metrics.taylor}
             gradNorm={d.metrics.grad_norm}
-            history={d.history ? { steps: d.history.steps, values: d.history.mean } : null}
+            history={d.history ? { steps: d.history.steps, values: d.history.mean, drift: d.history.drift } : null}
             step={d.step}
             thumbnailUrl={thumb}
             overlayUrl={overlay}

@@ -35,7 +35,12 @@ export interface ChannelCardProps {
   /** Gradient norm of the channel, when logged. */
   gradNorm?: number | null;
   /** The channel's value (e.g. mean summary) at each logged step. */
-  history?: { steps: readonly number[]; values: ReadonlyArray<number | null> } | null;
+  history?: {
+    steps: readonly number[];
+    values: ReadonlyArray<number | null>;
+    /** Drift from the previous step, `1 - r` of the profiles (ReVACNN's stability; null where undefined). */
+    drift?: ReadonlyArray<number | null> | null;
+  } | null;
   /** Step shown in the other views (marked on the sparkline). */
   step?: number | null;
   thumbnailUrl?: ThumbnailUrl;
@@ -71,6 +76,13 @@ export function ChannelCard(props: ChannelCardProps) {
     [history],
   );
   const pref = bars.find((b) => b.preferred);
+  const driftSpark = useMemo(
+    () =>
+      history?.drift && history.drift.some((v) => v !== null)
+        ? sparkline(history.steps, history.drift, SPARK_W, SPARK_H, 3)
+        : null,
+    [history],
+  );
   const here = spark && step !== null && step !== undefined ? spark.points.find((p) => p.step === step) : undefined;
   const key = channelKey(id);
   return (
@@ -203,6 +215,20 @@ export function ChannelCard(props: ChannelCardProps) {
           <figcaption className="cep-muted">
             steps {history?.steps[0]}–{history?.steps[history.steps.length - 1]}
             {spark.extent ? ` · ${fmt(spark.extent[0])}–${fmt(spark.extent[1])}` : ""}
+          </figcaption>
+        </figure>
+      )}
+      {driftSpark && (
+        <figure className="cep-card__spark" data-testid="card-drift" data-points={driftSpark.points.length}>
+          <svg width={SPARK_W} height={SPARK_H} role="img" aria-label={`drift of channel ${id.channel} between steps`}>
+            <path d={driftSpark.path} fill="none" stroke="currentColor" strokeWidth={1.2} />
+          </svg>
+          <figcaption
+            className="cep-muted"
+            title="1 − Pearson r of the channel's profile with the previous step: 0 = the same inputs in the same proportions, 1 = unrelated"
+          >
+            drift from the previous step
+            {driftSpark.extent ? ` · ${fmt(driftSpark.extent[0])}–${fmt(driftSpark.extent[1])}` : ""}
           </figcaption>
         </figure>
       )}

@@ -306,6 +306,12 @@ describe("ChannelCard", () => {
     expect(html).toContain('data-steps="3"');
     expect(html.match(/<circle/g)?.length).toBe(1); // the current step
   });
+  it("draws the drift across steps when given", () => {
+    const html = renderToStaticMarkup(<ChannelCard {...base} history={{ ...base.history, drift: [null, 0.3, 0.1] }} />);
+    expect(html).toContain('data-testid="card-drift" data-points="2"');
+    expect(html).toContain("0.10–0.30");
+    expect(renderToStaticMarkup(<ChannelCard {...base} />)).not.toContain("card-drift");
+  });
   it("omits the importance rows when the route has none", () => {
     const html = renderToStaticMarkup(<ChannelCard {...base} />);
     expect(html).not.toContain("card-taylor");
