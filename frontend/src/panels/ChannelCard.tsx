@@ -222,6 +222,9 @@ export function ChannelCard(props: ChannelCardProps) {
         <figure className="cep-card__spark" data-testid="card-drift" data-points={driftSpark.points.length}>
           <svg width={SPARK_W} height={SPARK_H} role="img" aria-label={`drift of channel ${id.channel} between steps`}>
             <path d={driftSpark.path} fill="none" stroke="currentColor" strokeWidth={1.2} />
+            {driftSpark.points.map((p) => (
+              <circle key={p.step} cx={p.x} cy={p.y} r={1.8} fill="currentColor" />
+            ))}
           </svg>
           <figcaption
             className="cep-muted"

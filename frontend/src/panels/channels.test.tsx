@@ -309,6 +309,7 @@ describe("ChannelCard", () => {
   it("draws the drift across steps when given", () => {
     const html = renderToStaticMarkup(<ChannelCard {...base} history={{ ...base.history, drift: [null, 0.3, 0.1] }} />);
     expect(html).toContain('data-testid="card-drift" data-points="2"');
+    expect(html.slice(html.indexOf("card-drift")).match(/<circle/g)?.length).toBe(2); // a lone step still shows
     expect(html).toContain("0.10–0.30");
     expect(renderToStaticMarkup(<ChannelCard {...base} />)).not.toContain("card-drift");
   });
