@@ -17,10 +17,12 @@ Skips when Chromium, node or ``frontend/node_modules`` is missing, unless
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -88,17 +90,16 @@ def _runs(base: str):
         return None
 
 
-@pytest.fixture(params=["default", "python"])
-def tensorboard_url(request, logdir, tmp_path):
-    """A running `tensorboard` on a free port; stopped by PID afterwards."""
+@contextlib.contextmanager
+def _serve(logdir, log_path, loader, ready):
+    """A running `tensorboard` on a free port until the block ends; `ready(runs)` says when it serves the data."""
     port = _free_port()
     cmd = _tensorboard_cmd() + [
         "--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
         "--samples_per_plugin", "channelexplorer=0", "--reload_interval", "1",
     ]
-    if request.param == "python":
+    if loader == "python":
         cmd.append("--load_fast=false")
-    log_path = tmp_path / "tensorboard.log"
     env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -107,35 +108,93 @@ def tensorboard_url(request, logdir, tmp_path):
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             runs = _runs(base)
-            if runs and all(any(r["run"] == name and len(r["steps"]) == len(STEPS) for r in runs) for name in (RUN, RUN_B)):
+            if runs and ready(runs):
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tensorboard did not serve {RUN} with {len(STEPS)} steps; log:\n{log_path.read_text()[-3000:]}")
+                pytest.fail(f"tensorboard did not serve the logdir; log:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield request.param, base
+        yield base
     finally:
         _stop(proc)  # the Rust data server is a child: stops the session group by PID
+
+
+def _has_steps(runs, names, n):
+    return all(any(r["run"] == name and len(r["steps"]) == n for r in runs) for name in names)
+
+
+@pytest.fixture(params=["default", "python"])
+def tensorboard_url(request, logdir, tmp_path):
+    """A running `tensorboard` on a free port; stopped by PID afterwards."""
+    with _serve(logdir, tmp_path / "tensorboard.log", request.param, lambda runs: _has_steps(runs, (RUN, RUN_B), len(STEPS))) as base:
+        yield request.param, base
+
+
+def _node(script, *args, timeout=SCRIPT_TIMEOUT_S):
+    try:
+        result = subprocess.run(["node", script, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(f"browser script timed out after {timeout} s:\n{err.stdout or ''}\n{err.stderr or ''}")
+    return result.returncode, result.stdout + result.stderr
 
 
 def test_tab_in_chromium(tensorboard_url):
     loader, base = tensorboard_url
     outdir = os.path.join(ARTIFACTS, loader)
     os.makedirs(outdir, exist_ok=True)
-    try:
-        result = subprocess.run(
-            ["node", SCRIPT, base, outdir, "--run", RUN, "--run-b", RUN_B],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=SCRIPT_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired as err:
-        pytest.fail(f"browser script timed out after {SCRIPT_TIMEOUT_S} s:\n{err.stdout or ''}\n{err.stderr or ''}")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"browser script failed ({loader} loader):\n{output}"
+    code, output = _node(SCRIPT, base, outdir, "--run", RUN, "--run-b", RUN_B)
+    assert code == 0, f"browser script failed ({loader} loader):\n{output}"
     for name in (
         "01-graph.png", "02-scatter.png", "03-jaccard.png", "04-heatmap-overlay.png", "05-step-changed.png",
         "07-timeline.png", "08-timeline-opened.png", "09-trajectory.png", "10-diff.png", "11-timeline-runs.png",
     ):
         assert os.path.getsize(os.path.join(outdir, name)) > 1000, name
     assert "ALL OK" in output
+
+
+def _check(script, tensorboard_url):
+    loader, base = tensorboard_url
+    code, output = _node(os.path.join(REPO, "tests", "browser", script), base, os.path.join(ARTIFACTS, loader), "--run", RUN)
+    assert code == 0, f"{script} failed ({loader} loader):\n{output}"
+    assert "ALL OK" in output
+
+
+def test_deep_links(tensorboard_url):
+    """A hand-written link restores the view; step and mode changes reach TensorBoard's URL; back / forward walk them."""
+    _check("links.mjs", tensorboard_url)
+
+
+def test_live_refresh(tmp_path):
+    """With the tab open, another process writes a step; TensorBoard's reload brings it into the tab without a click."""
+    logdir = str(tmp_path / "logdir")
+    write_digits_runs(logdir, ((RUN, 1e-2, 0),), (0, 1), LAYERS)
+    outdir = os.path.join(ARTIFACTS, "default")
+    with _serve(logdir, tmp_path / "tensorboard.log", "default", lambda runs: _has_steps(runs, (RUN,), 2)) as base:
+        proc = subprocess.Popen(
+            ["node", os.path.join(REPO, "tests", "browser", "live.mjs"), base, outdir, "--run", RUN],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        lines = []
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if line.startswith("READY"):
+                    # A separate writer process: one more epoch, logged as step 2 into the same run.
+                    subprocess.run(
+                        [sys.executable, "-c",
+                         "import sys; sys.path.insert(0, sys.argv[1]); from digits_runs import write_digits_runs; "
+                         f"write_digits_runs(sys.argv[2], (({RUN!r}, 1e-2, 0),), (2,), {LAYERS!r})",
+                         os.path.join(REPO, "tests"), logdir],
+                        check=True, timeout=SCRIPT_TIMEOUT_S, env=dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1"),
+                    )
+            proc.wait(timeout=SCRIPT_TIMEOUT_S)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        output = "".join(lines)
+    assert proc.returncode == 0, f"live script failed:\n{output}"
+    assert "READY 1" in output and "ALL OK" in output
+
+
+def test_dark_mode(tensorboard_url):
+    """TensorBoard's dark theme reaches the tab: dark background, text contrast >= 4.5; light again without a reload."""
+    _check("theme.mjs", tensorboard_url)

@@ -7,9 +7,11 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import type { Root } from "react-dom/client";
 import { App } from "./App";
+import { followTheme } from "./host/theme";
 import { TAB_CSS } from "./styles";
 
 let root: Root | null = null;
+let stopTheme: (() => void) | null = null;
 
 function injectStyles(doc: Document) {
   if (doc.getElementById("channelexplorer-styles")) return;
@@ -42,6 +44,7 @@ export async function render(): Promise<void> {
     doc.body.appendChild(container);
   }
   doc.documentElement.classList.add("ce-doc");
+  stopTheme ??= followTheme(doc);
   performance.mark("ce:render-start");
   root ??= createRoot(container);
   root.render(

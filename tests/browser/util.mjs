@@ -54,3 +54,36 @@ export function routeGetter(base) {
     return r.json();
   };
 }
+
+/**
+ * Runs a check script against a TensorBoard: parses `<url> <outdir> --run NAME`,
+ * launches Chromium with a fresh profile, calls `body({ base, outdir, run,
+ * context })`, prints ALL OK or FAILED, and cleans up.
+ */
+export async function tensorboardScript(usage, body) {
+  const { createRequire } = await import("node:module");
+  const { mkdtempSync, mkdirSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { dirname, join, resolve } = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  const { chromium } = createRequire(join(repo, "frontend", "package.json"))("playwright-core");
+  const [url, outdir] = process.argv.slice(2);
+  const k = process.argv.indexOf("--run");
+  const run = k > 0 ? process.argv[k + 1] : null;
+  if (!url || !outdir || !run) fail(`usage: ${usage}`);
+  mkdirSync(outdir, { recursive: true });
+  const userDataDir = mkdtempSync(join(tmpdir(), "ce-chromium-"));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, chromiumOptions());
+    await body({ base: url.replace(/\/+$/, ""), outdir, run, context, join });
+    log("ALL OK");
+  } catch (err) {
+    console.error(`FAILED: ${err?.stack ?? err}`);
+    process.exitCode = 1;
+  } finally {
+    if (context) await context.close().catch(() => {});
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+}

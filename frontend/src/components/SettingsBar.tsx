@@ -44,6 +44,7 @@ export function SettingsBar({ settings, onChange }: { settings: ViewSettings; on
         ]}
         onChange={(v) => set("method", v)}
         title="Dimensionality reduction of the scatterplot"
+        testId="projection-select"
       />
       <LabeledSelect<number>
         label="η"
@@ -51,6 +52,7 @@ export function SettingsBar({ settings, onChange }: { settings: ViewSettings; on
         options={[0.05, 0.1, 0.2, 0.3, 0.5].map((v) => ({ value: v, label: `${Math.round(v * 100)}%` }))}
         onChange={(v) => set("eta", v)}
         title="η: fraction of top channels per input used by Jaccard similarity and the hierarchy"
+        testId="eta-select"
       />
       <LabeledSelect<HeatmapOrder>
         label="Channel order"

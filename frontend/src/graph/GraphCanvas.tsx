@@ -23,6 +23,17 @@ import { nodeTypes } from "./nodes";
 import type { FlowNode } from "./nodes";
 import type { PanelKind } from "./panelKinds";
 import { GROUP_HEIGHT, GROUP_WIDTH, SMALL_HEIGHT, SMALL_WIDTH, layerNodeSize } from "./sizes";
+import { useOpenPanels } from "./openPanels";
+import { useTheme } from "../host/theme";
+
+/** Fitting leaves room for the graph toolbar above the first node. */
+const FIT = { padding: { top: "52px", bottom: 0.08, left: 0.08, right: 0.08 }, maxZoom: 1.2 } as const;
+
+function revealAll(graph: GraphResponse, collapsed: ReadonlySet<string>, ids: Iterable<string>): Set<string> {
+  let next = new Set(collapsed);
+  for (const id of ids) next = revealNode(graph, next, id);
+  return next;
+}
 
 export const EMPTY: PanelKind[] = [];
 
@@ -52,11 +63,13 @@ export function GraphCanvas({
   focus?: FocusRequest | null;
 }) {
   const side = useSide();
+  const theme = useTheme();
   const flow = useReactFlow();
   const key = useMemo(() => graphKey(graph), [graph]);
   const [orientation, setOrientation] = useState<Orientation>("TB");
-  const [collapsed, setCollapsed] = useState<Set<string>>(() => defaultCollapsed(graph));
-  const [open, setOpen] = useState<Map<string, PanelKind[]>>(() => new Map());
+  const [open, setOpen] = useOpenPanels(side.side);
+  // Layers opened by a link or by back / forward are shown even when their group starts collapsed.
+  const [collapsed, setCollapsed] = useState<Set<string>>(() => revealAll(graph, defaultCollapsed(graph), open.keys()));
   const [importError, setImportError] = useState<Error | null>(null);
   const manual = useRef<Map<string, Position>>(new Map());
   const fitPending = useRef(true);
@@ -75,7 +88,16 @@ export function GraphCanvas({
     fitPending.current = true;
     setCollapsed(defaultCollapsed(graph));
     setOpen(new Map());
-  }, [key, graph]);
+  }, [key, graph, setOpen]);
+
+  useEffect(() => {
+    setCollapsed((prev) => {
+      const next = revealAll(graph, prev, open.keys());
+      if (next.size === prev.size) return prev;
+      manual.current.clear();
+      return next;
+    });
+  }, [open, graph]);
 
   // A layer asked for by the timeline: reveal it, open the panel, move the view to it.
   const doneFocus = useRef<number | null>(null);
@@ -95,19 +117,22 @@ export function GraphCanvas({
       return next;
     });
     focusNode.current = focus.layer;
-  }, [focus, graph]);
+  }, [focus, graph, setOpen]);
 
-  const onToggle = useCallback((id: string, kind: PanelKind) => {
-    setOpen((prev) => {
-      const next = new Map(prev);
-      const cur = prev.get(id) ?? EMPTY;
-      const upd = cur.includes(kind) ? cur.filter((k) => k !== kind) : [...cur, kind];
-      if (!cur.includes(kind)) focusNode.current = id;
-      if (upd.length) next.set(id, upd);
-      else next.delete(id);
-      return next;
-    });
-  }, []);
+  const onToggle = useCallback(
+    (id: string, kind: PanelKind) => {
+      setOpen((prev) => {
+        const next = new Map(prev);
+        const cur = prev.get(id) ?? EMPTY;
+        const upd = cur.includes(kind) ? cur.filter((k) => k !== kind) : [...cur, kind];
+        if (!cur.includes(kind)) focusNode.current = id;
+        if (upd.length) next.set(id, upd);
+        else next.delete(id);
+        return next;
+      });
+    },
+    [setOpen],
+  );
 
   const onExpand = useCallback(
     (path: string) => {
@@ -175,9 +200,7 @@ export function GraphCanvas({
     const focusReady = focusNode.current !== null && (open.get(focusNode.current)?.length ?? 0) > 0;
     if (fitPending.current && !focusReady) {
       fitPending.current = false;
-      requestAnimationFrame(() =>
-        requestAnimationFrame(() => void flow.fitView({ padding: 0.08, maxZoom: 1.2, duration: 0 })),
-      );
+      requestAnimationFrame(() => requestAnimationFrame(() => void flow.fitView({ ...FIT, duration: 0 })));
     } else if (focusNode.current && focusReady) {
       fitPending.current = false;
       const id = focusNode.current;
@@ -232,6 +255,8 @@ export function GraphCanvas({
       proOptions={{ hideAttribution: true }}
       deleteKeyCode={null}
       fitView
+      fitViewOptions={FIT}
+      colorMode={theme}
     >
       <Background gap={24} size={1} color="var(--ce-grid-dots)" />
       <Controls showInteractive={false} position="bottom-left" />

@@ -5,6 +5,7 @@
  * redraws (cursor, resize) never touch individual cells.
  */
 import { useEffect, useMemo } from "react";
+import { useTheme } from "../host/theme";
 
 /** Offscreen canvas holding `pixels` (RGBA, `w x h`); null outside a browser. */
 export function useOffscreen(
@@ -39,6 +40,8 @@ export function useCanvasDraw(
   draw: (ctx: CanvasRenderingContext2D) => void,
   deps: unknown[],
 ): void {
+  // Theme colours are read while drawing: a theme change redraws.
+  const theme = useTheme();
   useEffect(() => {
     if (!canvas) return;
     const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
@@ -53,7 +56,7 @@ export function useCanvasDraw(
     ctx.imageSmoothingEnabled = false;
     draw(ctx);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [canvas, cssW, cssH, ...deps]);
+  }, [canvas, cssW, cssH, theme, ...deps]);
 }
 
 /** Offset of a mouse event inside an element, in CSS pixels. */

@@ -26,6 +26,7 @@ import { TimelineBody } from "./TimelineBody";
  *   onSelected: change the runs shown.
  *   settings: toolbar settings (summary function and stage).
  *   onOpen: open a layer at a step in the graph mode.
+ *   version: changes when the runs gain steps (scores are fetched again).
  */
 export function TimelineView({
   runs,
@@ -33,18 +34,20 @@ export function TimelineView({
   onSelected,
   settings,
   onOpen,
+  version = "",
 }: {
   runs: RunInfo[];
   selected: string[];
   onSelected: (runs: string[]) => void;
   settings: ViewSettings;
   onOpen: OpenLayer;
+  version?: string;
 }) {
   const fn = settings.fn === "auto" ? "l2" : settings.fn;
   const key = selected.join("\u0000");
   const state = useAsync(
     (signal) => api.timeline({ runs: selected, fn, stage: settings.stage }, signal),
-    [key, fn, settings.stage],
+    [key, fn, settings.stage, version],
   );
   const [layer, setLayer] = useState<string | null>(null);
   const single = selected.length === 1;
