@@ -15,6 +15,7 @@ tag                            data class      value at one step
 ``thumbnails``                 BLOB_SEQUENCE   N blobs: one PNG per input
 ``layer/<name>``               BLOB_SEQUENCE   1 blob: ``.npz`` of ``[N, C]`` summaries
 ``maps/<name>``                BLOB_SEQUENCE   1 blob: ``.npz`` of quantized activation maps
+``timeline``                   TENSOR          scalar string: JSON compact record (`timeline_records`)
 =============================  ==============  ===========================================
 
 Every ``.npz`` blob is read with ``allow_pickle=False``: nothing from a logdir
@@ -52,6 +53,7 @@ INPUTS_TAG = TAG_PREFIX + "inputs"
 THUMBNAILS_TAG = TAG_PREFIX + "thumbnails"
 LAYER_TAG_PREFIX = TAG_PREFIX + "layer/"
 MAPS_TAG_PREFIX = TAG_PREFIX + "maps/"
+TIMELINE_TAG = TAG_PREFIX + "timeline"
 
 # Kinds of content, stored in the plugin content so a reader never has to
 # guess from the tag.
@@ -61,6 +63,7 @@ KIND_INPUTS = "inputs"
 KIND_THUMBNAILS = "thumbnails"
 KIND_LAYER = "layer"
 KIND_MAPS = "maps"
+KIND_TIMELINE = "timeline"
 
 _DATA_CLASS = {
     KIND_MANIFEST: summary_pb2.DATA_CLASS_TENSOR,
@@ -69,6 +72,7 @@ _DATA_CLASS = {
     KIND_THUMBNAILS: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
     KIND_LAYER: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
     KIND_MAPS: summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+    KIND_TIMELINE: summary_pb2.DATA_CLASS_TENSOR,
 }
 
 # The four summary functions of the paper (Sect. V-C), in their stable order.
@@ -93,7 +97,7 @@ KEY_FILTER_NORM = "filter_norm"
 KEY_TAYLOR = "taylor"
 KEY_GRAD_NORM = "grad_norm"
 # Optional float32[C_out, C_in] filter weights of a layer blob, summed over
-# the kernel: sum |w| and sum w (see `summaries.filter_weights`).
+# the kernel: sum |w| and sum w (see `weights.filter_weights`).
 KEY_WEIGHT_ABS = "weight_abs"
 KEY_WEIGHT_SUM = "weight_sum"
 # Arrays of a maps blob: uint8[M, C, h, w] maps of the inputs `indices` (int64[M]),
@@ -320,6 +324,9 @@ class Manifest:
         steps_written: steps the writer had written so far; default None.
         writer: free-form facts about the writer (versions, flags).
         version: format version, `PROTO_VERSION`.
+        full: the step's layer blobs, maps and thumbnails were written;
+            False for a compact step (manifest, inputs and timeline record
+            only, see `timeline_records.FullSteps`); default True.
     """
 
     n_inputs: int | None = None
@@ -330,6 +337,7 @@ class Manifest:
     steps_written: int | None = None
     writer: dict = dataclasses.field(default_factory=dict)
     version: int = PROTO_VERSION
+    full: bool = True
 
     def layer(self, name: str) -> LayerRecord | None:
         """The row of layer `name`, or None if the step has no such layer."""
@@ -349,7 +357,7 @@ class Manifest:
 
     def to_json(self) -> dict:
         """The manifest as stored (a JSON-serializable dict)."""
-        return {
+        out = {
             "version": self.version,
             "n_inputs": self.n_inputs,
             "class_names": list(self.class_names),
@@ -359,6 +367,9 @@ class Manifest:
             "steps_written": self.steps_written,
             "writer": dict(self.writer),
         }
+        if not self.full:  # stored only when False, so full manifests stay as before
+            out["full"] = False
+        return out
 
     @classmethod
     def from_json(cls, obj, where: str = "manifest") -> "Manifest":
@@ -395,4 +406,5 @@ class Manifest:
             steps_written=_get_int(obj, "steps_written", where),
             writer=dict(writer),
             version=version,
+            full=_get_bool(obj, "full", where, True),
         )

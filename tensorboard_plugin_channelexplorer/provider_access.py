@@ -118,7 +118,7 @@ class ProviderAccess:
 
     def _tensor_records(self, run: str, tag: str) -> dict:
         """step -> [(wall_time, raw numpy value), ...] of a JSON tensor tag, in file order."""
-        series = self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG]).get(run, {}).get(tag)
+        series = self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG, metadata.TIMELINE_TAG]).get(run, {}).get(tag)
         if series is None:
             return {}
         ckey = ("tensors", self._eid, run, tag, series.max_step, series.max_wall_time, self._downsample)

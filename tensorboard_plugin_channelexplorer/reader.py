@@ -75,7 +75,7 @@ class Reader(ProviderAccess):
     def _check_run(self, run) -> None:
         if not isinstance(run, str) or not run:
             raise InvalidArgumentError("parameter 'run' is required", "run")
-        if metadata.MANIFEST_TAG not in self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG]).get(run, {}):
+        if metadata.MANIFEST_TAG not in self._tensor_series(run, [metadata.MANIFEST_TAG, metadata.GRAPH_TAG, metadata.TIMELINE_TAG]).get(run, {}):
             raise InvalidArgumentError(f"unknown run {run!r}: it has no ChannelExplorer data", "run")
 
     def steps(self, run: str) -> list[int]:
@@ -178,7 +178,10 @@ class Reader(ProviderAccess):
 
         Returns:
             ``{"run", "steps", "steps_written", "downsampled",
-            "steps_without_blobs", "rewritten_steps"}``: ``steps_written`` is the
+            "steps_without_blobs", "rewritten_steps", "full_steps", "compact_steps"}``:
+            ``full_steps`` are the steps that open in full, ``compact_steps``
+            those the writer wrote compact on purpose (``full_every``; not
+            counted as dropped); ``steps_written`` is the
             writer's count from the latest manifest; ``downsampled`` is True when
             the loader kept fewer steps than written or some steps lost blobs;
             ``rewritten_steps`` are steps the loader returned more than once.
@@ -193,12 +196,15 @@ class Reader(ProviderAccess):
             except CorruptDataError:
                 pass
         index = self._blob_index(run)
-        without = []
+        without, compact = [], []
         for step in steps:
             try:
                 man = self.typed_manifest(run, step)
             except CorruptDataError:
                 without.append(step)
+                continue
+            if not man.full:
+                compact.append(step)
                 continue
             tags = [metadata.INPUTS_TAG] + [metadata.layer_tag(name) for name in man.layer_names]
             if any(step not in index.get(t, {}) for t in tags):
@@ -210,6 +216,8 @@ class Reader(ProviderAccess):
             "downsampled": bool(steps_written > len(steps) or without),
             "steps_without_blobs": without,
             "rewritten_steps": self._rewritten_steps(run),
+            "full_steps": [s for s in steps if s not in without and s not in compact],
+            "compact_steps": compact,
         }
 
     def _rewritten_steps(self, run: str) -> list[int]:

@@ -14,6 +14,7 @@ import numpy as np
 from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.encoding import RawJSON, dumps
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
+from tensorboard_plugin_channelexplorer.handlers import timeline_compact
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
     MAX_TRAJECTORY_STEPS, DiffQuery, TimelineQuery, TrajectoryQuery, check_embed_inputs, check_matrix_inputs,
@@ -68,10 +69,13 @@ def _timeline_run(ctx: HandlerContext, run: str, fn: str, stage: str) -> dict:
     info = reader.run_info(run)
     steps = info["steps"]
     layers = _timeline_layers(reader, run, steps, stage)
+    compact = timeline_compact.compact_records(reader, run)
     accuracy, chance, labels_at = [], [], {}
     for step in steps:
         acc = cha = None
-        if reader.has_data(run, step):
+        if step in compact:  # written at that step, from the same predictions and labels
+            acc, cha = compact[step].accuracy, compact[step].chance
+        elif reader.has_data(run, step):
             try:
                 arrays = reader.inputs(run, step)
                 labels_at[step] = np.asarray(arrays[metadata.KEY_LABELS], dtype=np.int64)
@@ -85,6 +89,10 @@ def _timeline_run(ctx: HandlerContext, run: str, fn: str, stage: str) -> dict:
     for layer in layers:
         row = []
         for step in steps:
+            stored = timeline_compact.compact_score(compact.get(step), layer, fn, stage)
+            if stored is not None:
+                row.append(stored)
+                continue
             labels = labels_at.get(step)
             if labels is None or labels.size < 2 or not _layer_available(reader, run, step, layer, stage):
                 row.append(None)
@@ -106,6 +114,8 @@ def _timeline_run(ctx: HandlerContext, run: str, fn: str, stage: str) -> dict:
     if fn_errors and all(v is None for row in scores for v in row):
         # Nothing could be scored because of the request's fn/stage: a bad parameter, not missing data.
         raise InvalidArgumentError(str(fn_errors[0]), fn_errors[0].parameter)
+    if all(v is None for row in scores for v in row):
+        timeline_compact.check_summary(compact, run, fn, stage, steps)
     return {
         "run": run,
         "steps": steps,
@@ -116,6 +126,9 @@ def _timeline_run(ctx: HandlerContext, run: str, fn: str, stage: str) -> dict:
         "steps_written": info["steps_written"],
         "downsampled": info["downsampled"],
         "steps_without_blobs": info["steps_without_blobs"],
+        "full_steps": info["full_steps"],
+        "compact_steps": info["compact_steps"],
+        **timeline_compact.trend_fields(compact, steps, layers, fn, stage),
     }
 
 
