@@ -12,8 +12,8 @@
 // a point opens that channel's card, and brushing all of it marks every
 // channel in the cluster tiles and every row of the heatmap; a channel a
 // Jaccard pair shares and a channel of the diff's rank list open their cards; the edges panel shows bundles or the
-// route's reason; the Dataset side bar lists the /suspects ranking.
-// Screenshots go to <outdir>.
+// route's reason; the Dataset side bar lists the /suspects ranking; in dark
+// mode the card's text keeps a 4.5:1 contrast. Screenshots go to <outdir>.
 import { createRequire } from "node:module";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -302,6 +302,34 @@ try {
     log(`  ${shown.length} suspects at ${shownLayer}, first #${shown[0]} (score ${ranked[0].score})`);
     await list.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(outdir, "c5-suspects.png") });
+  });
+
+  await step("in dark mode the channel views follow the theme", async () => {
+    // TensorBoard's dark mode is a class on its body; the tab follows it.
+    await page.evaluate(() => document.body.classList.add("dark-mode"));
+    await page.waitForFunction(
+      () => document.querySelector("iframe").contentDocument.documentElement.dataset.theme === "dark",
+      null,
+      { timeout: 10000 },
+    );
+    await node.locator(`[data-cluster="${biggest.id}"] button[data-channel="${channel}"]`).click();
+    const el = frame.locator(`[data-testid="channel-card"][data-channel="${channel}"]`);
+    await el.waitFor({ state: "visible", timeout: 30000 });
+    // The card's text must stay readable on its background (WCAG contrast >= 4.5).
+    const ratio = await el.evaluate((root) => {
+      const rgb = (c) => (c.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => {
+        const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const st = getComputedStyle(root);
+      const [a, b] = [lum(rgb(st.color)), lum(rgb(st.backgroundColor))];
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+    if (!(ratio >= 4.5)) throw new Error(`card text contrast ${ratio.toFixed(2)} in dark mode`);
+    log(`  dark card contrast ${ratio.toFixed(1)}:1`);
+    await page.screenshot({ path: join(outdir, "c6-dark.png") });
+    await page.keyboard.press("Escape");
   });
 
   if (problems.length) fail(`problems seen in the page:\n${problems.join("\n")}`);
