@@ -19,10 +19,16 @@ shows:
 (b) Suspect labels: the scatterplot's outliers and the hierarchy's small
     subclusters at ``_conv_head`` point at the mislabelled inputs.
 (c) Low-contribution channels (the paper's Scenario 3): the 1280 channels of
-    ``_conv_head`` are ranked by Eq. 3 (sum of class-pairwise distances of the
-    Otsu summaries, the heatmap's default order). Zeroing the bottom 25%
-    (after the activation, i.e. removing them from the classifier's input)
-    keeps the top-1 ImageNet predictions; zeroing the top 25% changes them.
+    ``_conv_head`` are ranked by first-order Taylor importance (Molchanov et
+    al. 2017; what ``log_layers(..., importance=True)`` logs), taken on the
+    loss of the model's own top-1 ImageNet predictions: of the orderings
+    ``benchmarks/bench_pruning.py`` compares (Eq. 3, variance, filter norm,
+    Taylor, random), zeroing Taylor's bottom costs the fewest predictions
+    and its top the most. Eq. 3 (sum of class-pairwise distances of the Otsu
+    summaries, the heatmap's default order) is shown for contrast. Zeroing
+    the bottom 25% (after the activation, i.e. removing them from the
+    classifier's input) keeps the top-1 ImageNet predictions; zeroing the
+    top 25% changes them.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ from common import (  # noqa: E402
 )
 
 from tensorboard_plugin_channelexplorer import ChannelExplorerWriter  # noqa: E402
+from tensorboard_plugin_channelexplorer.capture import discover_layers, select_layers  # noqa: E402
+from tensorboard_plugin_channelexplorer.importance import channel_importance  # noqa: E402
 from tensorboard_plugin_channelexplorer.views import heatmap, hierarchy, jaccard, scatter  # noqa: E402
 
 # user class -> bundled photo
@@ -210,24 +218,30 @@ def main(argv=None):
     print(f"    flagged AND closer to another class's median: "
           f"{ {str(ids[i]): f'{class_names[got[i]]} -> {k}' for i, k in suspects.items()} }")
 
-    # (c) low-contribution channels: Eq. 3 order of the Otsu summaries (the
-    # heatmap's defaults). Channels are zeroed after the activation, so they
-    # are ranked on the post-activation stage (what the classifier sees); the
-    # pre-activation ranking is shown for contrast.
+    # (c) low-contribution channels, ranked by Taylor importance on the loss
+    # of the model's own top-1 predictions (the user classes are not ImageNet
+    # classes); Eq. 3 of the Otsu summaries after the activation (what the
+    # classifier sees; the heatmap's default) for contrast.
     feats, logits = pooled_features_and_logits(model, x)
     base_top1 = logits.argmax(1)
     c = feats.shape[1]
     m = int(round(args.prune * c))
     rng = np.random.default_rng(args.seed)
-    print(f"\n(c) channels of {HEAD} ranked by Eq. 3 (sum of class-pairwise distances of Otsu summaries); "
+    head = select_layers(discover_layers(model, x[:2]), model, [HEAD])
+    taylor = channel_importance(model, x, base_top1.numpy(), head)[HEAD]["taylor_sum"] / len(x)
+    S_otsu = reader.summary_matrix(run, 0, HEAD, fn="otsu", stage="post")
+    orders = {
+        "taylor": heatmap.channel_order(S_otsu, got, order="taylor", taylor=taylor)[0],
+        "pairwise": heatmap.channel_order(S_otsu, got)[0],
+    }
+    print(f"\n(c) channels of {HEAD} ranked by Taylor importance (and Eq. 3 for contrast); "
           f"zeroing {m}/{c} channels ({args.prune:.0%}) after the activation:")
-    print(f"    {'ranked on':<10} {'pruned':<8} {'top-1 agreement':>16} {'silhouette':>11}")
+    print(f"    {'ranked by':<10} {'pruned':<8} {'top-1 agreement':>16} {'silhouette':>11}")
     results = {}
-    for stage in ("post", "pre"):
-        order, metrics = heatmap.channel_order(reader.summary_matrix(run, 0, HEAD, fn="otsu", stage=stage), got)
-        configs = {"none": np.ones(c, bool)} if stage == "post" else {}
+    for ranking, order in orders.items():
+        configs = {"none": np.ones(c, bool)} if ranking == "taylor" else {}
         drops = [("bottom", order[-m:]), ("top", order[:m])]
-        if stage == "post":
+        if ranking == "taylor":
             drops.append(("random", rng.choice(c, m, replace=False)))
         for name, drop in drops:
             keep = np.ones(c, bool)
@@ -236,9 +250,9 @@ def main(argv=None):
         for name, keep in configs.items():
             agree = float((masked_logits(model, feats, keep).argmax(1) == base_top1).float().mean())
             sil = separability((feats * torch.from_numpy(keep.astype(np.float32))).numpy(), true_labels)
-            results[(stage, name)] = (agree, sil)
-            print(f"    {stage if name != 'none' else '-':<10} {name:<8} {agree:>16.3f} {sil:>+11.3f}")
-    b, t = results[("post", "bottom")][0], results[("post", "top")][0]
+            results[(ranking, name)] = (agree, sil)
+            print(f"    {ranking if name != 'none' else '-':<10} {name:<8} {agree:>16.3f} {sil:>+11.3f}")
+    b, t = results[("taylor", "bottom")][0], results[("taylor", "top")][0]
     verdict = "keeps" if b > t else "does NOT keep"
     print(f"    -> pruning the bottom {args.prune:.0%} {verdict} the ImageNet predictions better than pruning "
           f"the top ({b:.2f} vs {t:.2f} agreement; silhouette with the true labels)")

@@ -19,6 +19,7 @@ from tensorboard_plugin_channelexplorer import __version__, metadata
 from tensorboard_plugin_channelexplorer.encoding import encode_npz, json_tensor_proto, string_tensor_proto
 from tensorboard_plugin_channelexplorer.images import quantize_maps
 from tensorboard_plugin_channelexplorer.step_accumulator import StepData
+from tensorboard_plugin_channelexplorer.timeline_records import timeline_json, timeline_summaries
 
 __all__ = ["graph_for_step", "step_summaries", "summary"]
 
@@ -82,6 +83,8 @@ def _layer_arrays(cur: StepData, name: str) -> dict[str, np.ndarray] | None:
         return None
     if name in cur.filter_norms:
         arrays[metadata.KEY_FILTER_NORM] = cur.filter_norms[name]
+    if name in cur.weights:
+        arrays[metadata.KEY_WEIGHT_ABS], arrays[metadata.KEY_WEIGHT_SUM] = cur.weights[name]
     if cur.importance_n.get(name) == cur.n and cur.n > 0:
         sums = cur.importance[name]
         arrays[metadata.KEY_TAYLOR] = (sums["taylor_sum"] / cur.n).astype(np.float32)
@@ -116,6 +119,7 @@ def step_summaries(
     functions: Sequence[str],
     graph: dict | None,
     steps_written: int,
+    full: bool = True,
 ) -> list[summary_pb2.Summary]:
     """All summaries of one step, manifest last.
 
@@ -125,6 +129,8 @@ def step_summaries(
         functions: The summary functions computed.
         graph: The model graph (`graph_for_step` marks the logged layers), or None.
         steps_written: How many distinct steps the run holds with this one.
+        full: Write the layer blobs, maps and thumbnails; False writes a
+            compact step (inputs, compact timeline record and manifest).
 
     Returns:
         The `Summary` protos in writing order.
@@ -132,19 +138,22 @@ def step_summaries(
     out = []
     inputs, has_pred = _inputs_summary(cur)
     out.append(inputs)
-    has_thumbs = cur.thumbnails is not None and len(cur.thumbnails) == cur.n
+    has_thumbs = full and cur.thumbnails is not None and len(cur.thumbnails) == cur.n
     if has_thumbs:
         out.append(summary(metadata.THUMBNAILS_TAG, metadata.KIND_THUMBNAILS, string_tensor_proto(cur.thumbnails)))
     layer_rows = []
     map_idx = np.concatenate(cur.map_indices) if cur.map_indices else np.zeros(0, dtype=np.int64)
+    kept = {}
     for e in cur.entries or []:
         if e.name not in cur.summaries:
             continue
         arrays = _layer_arrays(cur, e.name)
         if arrays is None:
             continue
-        out.append(summary(metadata.layer_tag(e.name), metadata.KIND_LAYER, string_tensor_proto([encode_npz(arrays)]), layer=e.name))
-        maps = _maps_summary(cur, e.name, map_idx)
+        kept[e.name] = arrays
+        if full:
+            out.append(summary(metadata.layer_tag(e.name), metadata.KIND_LAYER, string_tensor_proto([encode_npz(arrays)]), layer=e.name))
+        maps = _maps_summary(cur, e.name, map_idx) if full else None
         if maps is not None:
             out.append(maps)
         shape = tuple(int(s) for s in cur.shapes.get(e.name, e.shape))
@@ -160,16 +169,20 @@ def step_summaries(
                 has_filter_norm=e.name in cur.filter_norms,
             )
         )
+    names = _class_names(cur, class_names)
+    out.extend(timeline_summaries(timeline_json(kept, np.concatenate(cur.labels), len(names),
+                                                np.concatenate(cur.predictions) if has_pred else None)))
     marked = graph_for_step(graph, cur)
     if marked is not None:
         out.append(summary(metadata.GRAPH_TAG, metadata.KIND_GRAPH, json_tensor_proto(marked)))
     manifest = metadata.Manifest(
         n_inputs=int(cur.n),
-        class_names=tuple(_class_names(cur, class_names)),
+        class_names=tuple(names),
         layers=tuple(layer_rows),
         has_predictions=has_pred,
         has_thumbnails=has_thumbs,
         steps_written=int(steps_written),
+        full=full,
         writer={"package_version": __version__, "torch": torch.__version__.split("+")[0]},
     ).to_json()
     out.append(summary(metadata.MANIFEST_TAG, metadata.KIND_MANIFEST, json_tensor_proto(manifest)))

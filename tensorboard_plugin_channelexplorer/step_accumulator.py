@@ -17,6 +17,7 @@ from torch import nn
 from tensorboard_plugin_channelexplorer.capture import CaptureResult, LayerEntry
 from tensorboard_plugin_channelexplorer.images import choose_map_sizes
 from tensorboard_plugin_channelexplorer.summaries import filter_norms
+from tensorboard_plugin_channelexplorer.weights import filter_weights, weights_bytes
 
 __all__ = ["StepData"]
 
@@ -44,6 +45,9 @@ class StepData:
         self.shapes: dict[str, tuple] = {}
         self.summaries: dict[str, dict[str, list[np.ndarray]]] = {}
         self.filter_norms: dict[str, np.ndarray] = {}
+        # Per layer: (weight_abs, weight_sum) [C_out, C_in], within a byte budget.
+        self.weights: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.weights_bytes = 0
         # Per layer: sums over inputs of the Taylor terms and of the squared
         # gradient norms, and how many inputs they cover.
         self.importance: dict[str, dict[str, np.ndarray]] = {}
@@ -108,11 +112,16 @@ class StepData:
         map_sizes,
         map_count: int,
         importance: dict[str, dict[str, np.ndarray]] | None = None,
+        weights_budget: int = 0,
     ) -> None:
         """Merges one successful call into the step.
 
         ``importance`` maps a layer name to per-channel sums over this call's
         inputs (``taylor_sum``, ``grad_sq_sum``), see `importance.channel_importance`.
+        Filter weights (`weights.filter_weights`) are kept for the layers, in
+        model order, whose matrices still fit in ``weights_budget`` bytes for
+        the step; a layer that does not fit is skipped and later, smaller
+        ones may still fit.
         """
         n = int(label_ids.shape[0])
         self.signature = signature
@@ -135,6 +144,7 @@ class StepData:
         for e in entries:
             if e.name in result.summaries:
                 self._add_layer(e, result, modules, map_sizes is not None)
+                self._add_weights(e, modules, weights_budget)
         for name, sums in (importance or {}).items():
             store = self.importance.setdefault(name, {})
             for key, v in sums.items():
@@ -151,6 +161,20 @@ class StepData:
             self.probabilities.append(p.cpu().numpy().astype(np.float32))
         else:
             self.predictions = None
+
+    def _add_weights(self, e: LayerEntry, modules: dict, budget: int) -> None:
+        module = modules.get(e.weight_module) if e.weight_module is not None else None
+        if module is None or budget <= 0:
+            return
+        size = weights_bytes(module)
+        if size == 0 or (e.name not in self.weights and self.weights_bytes + size > budget):
+            return
+        reduced = filter_weights(module)
+        if reduced[0].shape[0] != self.shapes[e.name][0]:
+            return  # the filters do not map to this entry's channels
+        if e.name not in self.weights:
+            self.weights_bytes += size
+        self.weights[e.name] = (reduced[0].numpy(), reduced[1].numpy())
 
     def _add_layer(self, e: LayerEntry, result: CaptureResult, modules: dict, with_maps: bool) -> None:
         self.stages.setdefault(e.name, result.stages.get(e.name, ["pre"]))

@@ -60,6 +60,7 @@ from tensorboard_plugin_channelexplorer.importance import channel_importance
 from tensorboard_plugin_channelexplorer.metadata import SUMMARY_FUNCTIONS
 from tensorboard_plugin_channelexplorer.records import step_summaries
 from tensorboard_plugin_channelexplorer.step_accumulator import StepData
+from tensorboard_plugin_channelexplorer.timeline_records import FullSteps
 from tensorboard_plugin_channelexplorer.writer_inputs import (
     LabelResolver,
     as_step,
@@ -72,6 +73,10 @@ from tensorboard_plugin_channelexplorer.writer_inputs import (
 logger = logging.getLogger(__name__)
 
 __all__ = ["ChannelExplorerWriter"]
+
+# Two float32 [C_out, C_in] matrices per conv layer: small for a small CNN,
+# tens of MiB for a wide network, so a step's share is bounded.
+DEFAULT_WEIGHTS_BUDGET_BYTES = 4 * 2**20
 
 
 @contextlib.contextmanager
@@ -98,6 +103,12 @@ class ChannelExplorerWriter:
             map side (at most ``map_side``) is chosen for the step so every
             input's maps fit; if even ``1 x 1`` maps do not fit, only the
             first inputs get maps (their ``indices`` are stored).
+        weights_budget_bytes: Byte budget of the filter weights of one step
+            (4 MiB by default; 0 stores none): per conv layer whose filters map
+            every input channel to every output channel, the float32
+            ``[C_out, C_in]`` sums of ``|w|`` and of ``w`` over the kernel
+            (npz keys ``weight_abs``, ``weight_sum``; `weights`), for the
+            layers in model order that still fit.
         map_side: Largest side of a stored activation map.
         thumbnail_side: Largest side of an input thumbnail.
         eval_mode: Run the logging forward with every module in eval mode (no
@@ -109,6 +120,13 @@ class ChannelExplorerWriter:
             way). That loader then also drops *other* tags' events at steps
             >= that step, so the default (None) marks rewrites only when this
             writer created its SummaryWriter.
+        full_every: Keep every ``full_every``-th step in full (layer blobs,
+            maps, thumbnails), plus the first step, the steps passed to
+            `keep_full` and the last step before `close` (rewritten in full
+            then); the other steps get their inputs and a compact timeline
+            record only (separability scores, per-layer means, gradient
+            norms; `timeline_records`), so a long run's TensorBoard memory
+            stays bounded (``docs/steps.md``). None (default): every step in full.
         **writer_kwargs: Passed to SummaryWriter when ``log_dir`` is a path.
 
     Attributes:
@@ -124,10 +142,12 @@ class ChannelExplorerWriter:
         *,
         functions: Sequence[str] = SUMMARY_FUNCTIONS,
         maps_budget_bytes: int = DEFAULT_MAPS_BUDGET_BYTES,
+        weights_budget_bytes: int = DEFAULT_WEIGHTS_BUDGET_BYTES,
         map_side: int = DEFAULT_MAP_SIDE,
         thumbnail_side: int = DEFAULT_THUMBNAIL_SIDE,
         eval_mode: bool = True,
         mark_rewrites: bool | None = None,
+        full_every: int | None = None,
         **writer_kwargs,
     ):
         from torch.utils.tensorboard import SummaryWriter
@@ -138,9 +158,13 @@ class ChannelExplorerWriter:
         bad = [f for f in functions if f not in SUMMARY_FUNCTIONS]
         if not functions or bad or len(set(functions)) != len(functions):
             raise ValueError(f"functions must be distinct names from {SUMMARY_FUNCTIONS}, got {functions}")
-        for name, v in (("maps_budget_bytes", maps_budget_bytes), ("map_side", map_side), ("thumbnail_side", thumbnail_side)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "maps_budget_bytes" else 1):
-                raise ValueError(f"{name} must be a {'non-negative' if name == 'maps_budget_bytes' else 'positive'} int, got {v!r}")
+        sizes = {"maps_budget_bytes": maps_budget_bytes, "weights_budget_bytes": weights_budget_bytes, "map_side": map_side,
+                 "thumbnail_side": thumbnail_side}
+        for name, v in sizes.items():
+            budget = name.endswith("_bytes")
+            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if budget else 1):
+                raise ValueError(f"{name} must be a {'non-negative' if budget else 'positive'} int, got {v!r}")
+        self._full = FullSteps(full_every)
         if isinstance(log_dir, SummaryWriter):
             if writer_kwargs:
                 raise ValueError(f"writer_kwargs {sorted(writer_kwargs)} given with an existing SummaryWriter")
@@ -151,6 +175,7 @@ class ChannelExplorerWriter:
             self._owns_sw = True
         self.functions = functions
         self.maps_budget_bytes = maps_budget_bytes
+        self.weights_budget_bytes = weights_budget_bytes
         self.map_side = map_side
         self.thumbnail_side = thumbnail_side
         self.eval_mode = eval_mode
@@ -300,6 +325,7 @@ class ChannelExplorerWriter:
             model=model, entries=entries, signature=signature, result=result, label_ids=label_ids, ids=ids,
             logits=find_logits(result.output), n_classes=len(names) if names is not None else int(label_ids.max()) + 1,
             predictions=predictions, thumbs=thumbs, map_sizes=map_sizes, map_count=map_count, importance=imp,
+            weights_budget=self.weights_budget_bytes,
         )  # fmt: skip
         if names is not None:
             self._labels.class_names = list(names)
@@ -373,6 +399,30 @@ class ChannelExplorerWriter:
         self._write_current()
         return done
 
+    def keep_full(self, step: int | None = None) -> None:
+        """Keeps a step in full although `full_every` would write it compact.
+
+        Args:
+            step: the current step (rewritten in full now if it was written
+                compact) or a later one; None: the current step.
+
+        Raises:
+            ValueError: `step` is before the current step (its data is gone),
+                or None before any step was logged.
+        """
+        current = self._current.step if self._current is not None else None
+        if step is None:
+            if current is None:
+                raise ValueError("keep_full() without a step needs a step logged first")
+            step = current
+        step = as_step(step)
+        if current is not None and step < current:
+            raise ValueError(f"step {step} is before the current step {current}; only the current or a later "
+                             "step can be kept in full")
+        self._full.request(step)
+        if step == current and not self._current.dirty:
+            self._write_current(full=True)  # written compact already: write it again in full
+
     def flush(self):
         """Writes the accumulated step (if it has new data) and flushes the event file to disk."""
         if self._closed:
@@ -384,6 +434,7 @@ class ChannelExplorerWriter:
         """Flushes, and closes the SummaryWriter if this writer created it."""
         if self._closed:
             return
+        self._write_current(full=True)  # the last step is kept in full
         self.flush()
         self._closed = True
         atexit.unregister(self._exit_hook)
@@ -477,10 +528,11 @@ class ChannelExplorerWriter:
             return None
         return graph
 
-    def _write_current(self):
+    def _write_current(self, full: bool | None = None):
         cur = self._current
-        if cur is None or not cur.dirty:
+        if cur is None or not (cur.dirty or (full and self._full.written_compact(cur.step))):
             return
+        full = self._full.is_full(cur.step) if not full else True
         t0 = time.perf_counter()
         walltime = time.time()
         file_writer = self._sw._get_file_writer()
@@ -493,8 +545,9 @@ class ChannelExplorerWriter:
         self._steps_written.add(cur.step)
         records = step_summaries(
             cur, class_names=self._labels.class_names, functions=self.functions, graph=self._graph,
-            steps_written=len(self._steps_written),
+            steps_written=len(self._steps_written), full=full,
         )  # fmt: skip
+        self._full.mark_written(cur.step, full)
         for record in records:
             file_writer.add_summary(record, cur.step, walltime)
         cur.dirty = False
@@ -506,6 +559,7 @@ def _exit_hook(ref):
         w = ref()
         if w is not None and not w._closed:
             try:
+                w._write_current(full=True)
                 w.flush()
             except Exception:  # noqa: BLE001 - never raise at interpreter exit
                 logger.exception("ChannelExplorerWriter: flush at exit failed")

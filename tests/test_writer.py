@@ -103,7 +103,7 @@ def test_roundtrip_format_through_tensorboard_loader(tmp_path):
             w.log_layers(model, x, y, step=step, class_names=["a", "b", "c", "d"], sample_ids=torch.arange(100, 112))
     data = _read(str(tmp_path))["run"]
     layers = ["0", "3", "4", "6"]
-    assert set(data["tensors"]) == {metadata.MANIFEST_TAG, metadata.GRAPH_TAG}
+    assert set(data["tensors"]) == {metadata.MANIFEST_TAG, metadata.GRAPH_TAG, metadata.TIMELINE_TAG}
     graph = data["tensors"][metadata.GRAPH_TAG][-1][1]
     logged = {n["id"] for n in graph["nodes"] if n["logged"]}
     assert logged == set(layers)
@@ -119,7 +119,7 @@ def test_roundtrip_format_through_tensorboard_loader(tmp_path):
         content = metadata.parse_plugin_content(md.plugin_data.content)
         assert content["version"] == metadata.PROTO_VERSION
         kind = content["kind"]
-        want = summary_pb2.DATA_CLASS_TENSOR if kind in ("manifest", "graph") else summary_pb2.DATA_CLASS_BLOB_SEQUENCE
+        want = summary_pb2.DATA_CLASS_TENSOR if kind in ("manifest", "graph", "timeline") else summary_pb2.DATA_CLASS_BLOB_SEQUENCE
         assert md.data_class == want
         if kind in ("layer", "maps"):
             assert tag.endswith("/" + content["layer"])
@@ -155,7 +155,8 @@ def test_roundtrip_format_through_tensorboard_loader(tmp_path):
 
     (_, (layer_blob,)) = data["blobs"][metadata.layer_tag("0")][-1]
     arrays = decode_npz(layer_blob)
-    assert set(arrays) == {"pre/l2", "pre/otsu", "pre/mean", "pre/max", "filter_norm"}
+    assert set(arrays) == {"pre/l2", "pre/otsu", "pre/mean", "pre/max", "filter_norm", "weight_abs", "weight_sum"}
+    assert arrays["weight_abs"].shape == (6, 1) and arrays["weight_sum"].dtype == np.float32
     assert arrays["pre/l2"].shape == (12, 6) and arrays["pre/l2"].dtype == np.float32
     assert arrays["filter_norm"].shape == (6,)
 
