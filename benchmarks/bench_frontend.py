@@ -1,14 +1,27 @@
-"""Frontend benchmark: first paint with a 150-layer graph, heatmap draw at 2048 x 200, bundle size.
+"""Frontend benchmark: first paint with a 150-layer graph, heatmap draw at 2048 x 200, bundle size; a big model.
 
-Serves the built bundle (``tensorboard_plugin_channelexplorer/static/index.js``)
-and synthetic JSON for every route from a local mock server (so only the
-frontend is timed, not the backend's views), drives Debian's Chromium with
-``benchmarks/bench_frontend.mjs`` (playwright-core from ``frontend/node_modules``)
-and prints a table.
+Mock case: serves the built bundle
+(``tensorboard_plugin_channelexplorer/static/index.js``) and synthetic JSON for
+every route from a local mock server (so only the frontend is timed, not the
+backend's views), drives Debian's Chromium with ``benchmarks/bench_frontend.mjs``
+(playwright-core from ``frontend/node_modules``) and prints a table.
+
+Big-model case: a randomly initialised ResNet-152 layout (``big_models.py``;
+155 conv-BN-ReLU chains, 2 pools and 50 bottleneck blocks logged, 207 layers,
+310 conv and BN modules hooked) is logged through the real writer into a
+temporary logdir; ``log_layers`` + ``flush`` is timed against a plain
+``no_grad`` forward (medians of ``--big-reps`` after a warm-up; the first call,
+which discovers the layers and extracts the graph, separately). A real
+TensorBoard then serves that logdir, and Chromium opens the tab from a fresh
+profile: first paint of the graph (from TensorBoard's navigation start, and
+from the plugin iframe's), expansion of the largest module group and of
+"Expand all", the tab's JS heap and the renderer processes' RSS, and
+TensorBoard's own RSS (tensorboard plus its data server).
 
 Usage::
 
-    python benchmarks/bench_frontend.py [--repeats 3]
+    python benchmarks/bench_frontend.py [--repeats 3] [--only mock|big]
+        [--big-batch 8] [--big-size 224] [--big-reps 3] [--threads 1]
 
 Targets: first paint <= 2 s, heatmap draw <= 300 ms.
 """
@@ -20,9 +33,12 @@ import gzip
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -167,21 +183,154 @@ class Handler(BaseHTTPRequestHandler):
 
 def _node(url: str, mode: str) -> dict:
     out = subprocess.run(["node", os.path.join(REPO, "benchmarks", "bench_frontend.mjs"), url, mode],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         sys.exit(f"bench_frontend.mjs {mode} failed:\n{out.stdout}\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=3, help="runs per measurement (median reported)")
-    args = ap.parse_args()
-    if args.repeats < 1:
-        raise ValueError(f"--repeats must be >= 1, got {args.repeats}")
-    bundle = os.path.join(STATIC, "index.js")
-    if not os.path.exists(bundle):
-        sys.exit("build the bundle first: cd frontend && npm run build")
+def _group_rss_mib(pgid: int) -> float:
+    """Summed RSS (MiB) of the live processes in process group `pgid` (Linux /proc)."""
+    total_kib = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # fields after the name: state, ppid, pgrp, ...
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                total_kib += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError):
+            continue  # ended while being read
+    return total_kib / 1024
+
+
+def _load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
+def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) -> list:
+    """Logs the ResNet-152 layout into `logdir` (1 + `reps` steps); rows of timings."""
+    import torch
+
+    torch.set_num_threads(threads)
+
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    sys.path.insert(0, REPO)
+    from big_models import resnet152
+
+    from tensorboard_plugin_channelexplorer.capture import discover_layers
+    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+
+    n_classes = 4
+    model = resnet152(num_classes=n_classes)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 3, size, size, generator=gen)
+    y = torch.arange(batch) % n_classes
+    # Every image layer and every block: the most a user can ask for.
+    layers = [e.name for e in discover_layers(model, x[:2]).entries]
+
+    def forward():
+        with torch.no_grad():
+            model(x)
+
+    def timed(fn) -> float:
+        t0 = time.perf_counter()
+        fn()
+        return time.perf_counter() - t0
+
+    forward()  # warm-up: allocator, oneDNN primitives
+    fwd = statistics.median(timed(forward) for _ in range(reps))
+    writer = ChannelExplorerWriter(os.path.join(logdir, "resnet152"))
+    try:
+        step = [0]
+
+        def log():
+            writer.log_layers(model, x, y, step=step[0], layers=layers)
+            writer.flush()
+            step[0] += 1
+
+        first = timed(log)  # discovers the layers and extracts the graph
+        once = {k: writer.timings.get(k, float("nan")) for k in ("discover", "graph")}
+        times, parts = [], []
+        for _ in range(reps):
+            times.append(timed(log))
+            parts.append(dict(writer.timings))
+        logged = statistics.median(times)
+        part = {k: statistics.median(p.get(k, 0.0) for p in parts) for k in ("capture", "thumbnails", "write")}
+    finally:
+        writer.close()
+    shape = f"{batch}x3x{size}x{size}"
+    return [
+        (f"forward, ResNet-152 layout ({shape}, no_grad)", fwd, None, "s", f"median of {reps}; {threads} torch thread(s)"),
+        ("log_layers + flush, later calls", logged, None, "s",
+         f"{logged / fwd:.1f}x the forward; {len(layers)} layers; capture {part['capture']:.2f} s, "
+         f"thumbnails {part['thumbnails']:.2f} s, write {part['write']:.2f} s"),
+        ("log_layers + flush, first call", first, None, "s",
+         f"of which discover {once['discover']:.2f} s, graph {once['graph']:.2f} s"),
+    ]
+
+
+def big_model_rows(batch: int, size: int, reps: int, threads: int, repeats: int) -> list:
+    """The big-model case: logging, then the tab on a real TensorBoard; rows for the table."""
+    sys.path.insert(0, REPO)
+    from tests.tb_process import start_tensorboard, stop
+
+    with tempfile.TemporaryDirectory(prefix="ce-bench-big-") as tmp:
+        logdir = os.path.join(tmp, "logs")
+        rows = _log_big_model(logdir, batch, size, reps, threads)
+        proc, base = start_tensorboard(logdir, log_path=os.path.join(tmp, "tb.log"), timeout=180)
+        try:
+            tb_loaded = _group_rss_mib(proc.pid)
+            res = [_node(base, "tb") for _ in range(repeats)]
+            tb_after = _group_rss_mib(proc.pid)
+        finally:
+            stop(proc)
+
+    def med(key, sub=None):
+        return float(np.median([(r[key] if sub is None else r[key][sub]) for r in res]))
+
+    r0 = res[0]
+    rows += [
+        ("graph first paint (from TensorBoard navigation)", med("first_paint_ms") / 1000, 2.0, "s",
+         f"{r0['nodes']} nodes drawn; iframe starts at {med('iframe_start_ms') / 1000:.2f} s, "
+         f"/graph ({r0['graph_bytes'] / 1024:.0f} kB) answered at {med('graph_loaded_ms') / 1000:.2f} s"),
+        ("graph first paint (from the plugin iframe's start)", med("frame_first_paint_ms") / 1000, 2.0, "s",
+         f"bundle loaded at {med('bundle_loaded_ms') / 1000:.2f} s from navigation"),
+        (f"expand group {r0['expand_group']} ({r0['expand_group_size']} nodes)", med("expand", "ms") / 1000, None, "s",
+         f"{r0['expand']['before']} -> {r0['expand']['after']} nodes drawn"),
+        ("Expand all (from that state)", med("expand_all", "ms") / 1000, None, "s",
+         f"{r0['expand_all']['before']} -> {r0['expand_all']['after']} nodes drawn (only visible ones are)"),
+        ("tab JS heap used, after first paint", med("heap_paint", "used"), None, "MiB",
+         f"total {med('heap_paint', 'total'):.0f} MiB, {med('heap_paint', 'dom_nodes'):.0f} DOM nodes"),
+        ("tab JS heap used, after Expand all", med("heap_all", "used"), None, "MiB",
+         f"total {med('heap_all', 'total'):.0f} MiB, {med('heap_all', 'dom_nodes'):.0f} DOM nodes"),
+        ("tab renderer RSS (largest renderer), after first paint", med("rss_paint", "largest_renderer_rss_mib"), None, "MiB",
+         f"{r0['rss_paint']['renderers']} renderers {med('rss_paint', 'renderer_rss_mib'):.0f} MiB; PSS of all {r0['rss_paint']['processes']} Chromium processes "
+         f"{med('rss_paint', 'chromium_pss_mib'):.0f} MiB"),
+        ("tab renderer RSS (largest renderer), after Expand all", med("rss_all", "largest_renderer_rss_mib"), None, "MiB",
+         f"PSS of all Chromium processes {med('rss_all', 'chromium_pss_mib'):.0f} MiB"),
+        ("TensorBoard RSS (+ data server), loaded / after tabs", tb_loaded, None, "MiB", f"after {tb_after:.0f} MiB"),
+    ]
+    print("plugin requests before the first paint (from TensorBoard navigation, first browser run):")
+    for line in r0["requests"]:
+        print(f"  {line}")
+    return rows
+
+
+def _print_rows(title: str, rows: list) -> None:
+    print(title)
+    print(f"{'measurement':<58} {'median':>10} {'target':>8}  note")
+    print("-" * 110)
+    for label, v, target, unit, note in rows:
+        tgt = "" if target is None else f"{target:g}{unit}"
+        flag = "" if target is None else ("ok; " if v <= target else "SLOW; ")
+        print(f"{label:<58} {v:>7.2f}{unit:<3} {tgt:>8}  {flag}{note}")
+
+
+def mock_rows(repeats: int) -> list:
+    """The mock-server case: first paint of synthetic 150-layer graphs and a 2048-row heatmap."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/bench.html"
@@ -190,25 +339,50 @@ def main() -> None:
         for kind, label in (("flat", "first paint, 150 layers flat (151 nodes)"),
                             ("nested", "first paint, 150 layers in 50 modules (grouped)")):
             State.kind = kind
-            res = [_node(url, "paint") for _ in range(args.repeats)]
-            rows.append((label, float(np.median([r["first_paint_ms"] for r in res])), 2000.0,
+            res = [_node(url, "paint") for _ in range(repeats)]
+            rows.append((label, float(np.median([r["first_paint_ms"] for r in res])), 2000.0, "ms",
                          f"{res[0]['nodes']} nodes drawn"))
         State.kind = "heat"
-        res = [_node(url, "heatmap") for _ in range(args.repeats)]
+        res = [_node(url, "heatmap") for _ in range(repeats)]
         rows.append((f"heatmap draw {BIG_CHANNELS} x {N_INPUTS} (response -> canvas)",
-                     float(np.median([r["draw_ms"] for r in res])), 300.0,
+                     float(np.median([r["draw_ms"] for r in res])), 300.0, "ms",
                      f"incl. fetch+parse {np.median([r['total_ms'] for r in res]):.0f} ms"))
     finally:
         server.shutdown()
-    size = os.path.getsize(bundle)
+    bundle = os.path.join(STATIC, "index.js")
     with open(bundle, "rb") as f:
         gz = len(gzip.compress(f.read(), 9))
-    print(f"{'measurement':<58} {'median':>10} {'target':>8}  note")
-    print("-" * 100)
-    for label, v, target, note in rows:
-        flag = "ok" if v <= target else "SLOW"
-        print(f"{label:<58} {v:>8.0f}ms {target:>6.0f}ms  {flag}; {note}")
-    print(f"{'bundle static/index.js':<58} {size / 1024:>8.1f}kB {'':>8}  gzip {gz / 1024:.1f} kB")
+    rows.append(("bundle static/index.js", os.path.getsize(bundle) / 1024, None, "kB", f"gzip {gz / 1024:.1f} kB"))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3, help="browser runs per measurement (median reported)")
+    ap.add_argument("--only", choices=("mock", "big"), default=None, help="run one case only")
+    ap.add_argument("--big-batch", type=int, default=8, help="inputs per log_layers call of the big model")
+    ap.add_argument("--big-size", type=int, default=224, help="image side of the big model's inputs")
+    ap.add_argument("--big-reps", type=int, default=3, help="timed forwards and log_layers calls (median)")
+    # One thread by default: on a shared, oversubscribed machine two OpenMP
+    # threads wait on each other and a forward gets 4-16x slower and erratic.
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads for the big model")
+    args = ap.parse_args()
+    for name in ("repeats", "big_batch", "big_reps", "threads"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    if args.big_size < 32:
+        raise ValueError(f"--big-size must be >= 32 (five stride-2 stages), got {args.big_size}")
+    if not os.path.exists(os.path.join(STATIC, "index.js")):
+        sys.exit("build the bundle first: cd frontend && npm run build")
+    print(f"load average before: {_load_average()}")
+    if args.only != "big":
+        _print_rows(f"mock server, medians of {args.repeats}", mock_rows(args.repeats))
+    if args.only != "mock":
+        if args.only is None:
+            print()
+        _print_rows(f"big model on a real TensorBoard, browser medians of {args.repeats}",
+                    big_model_rows(args.big_batch, args.big_size, args.big_reps, args.threads, args.repeats))
+    print(f"load average after: {_load_average()}")
 
 
 if __name__ == "__main__":
