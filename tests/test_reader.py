@@ -163,7 +163,9 @@ def test_missing_blobs_reported_and_404(reader):
     assert reader.summaries("missing", 0, "features.3")["pre/l2"].shape == (24, 12)
     main = reader.run_info("main")
     assert main == {"run": "main", "steps": [0, 1, 2], "steps_written": 3, "downsampled": False,
-                    "steps_without_blobs": [], "rewritten_steps": []}
+                    "steps_without_blobs": [], "rewritten_steps": [], "full_steps": [0, 1, 2], "compact_steps": []}
+    # A step that lost a blob does not open in full, and was not written compact on purpose.
+    assert info["full_steps"] == [0] and info["compact_steps"] == []
 
 
 def test_corrupt_blobs_raise_clear_errors(reader):
