@@ -304,6 +304,33 @@ try {
     await page.screenshot({ path: join(outdir, "c5-suspects.png") });
   });
 
+  await step("the hierarchy lists per class the suspects its route flags", async () => {
+    const tree = (await getJson(`hierarchy?${q(lq)}`)).tree;
+    const want = {};
+    const visit = (n) => {
+      if (typeof n.class === "number" && n.suspects?.length) want[n.class] = n.suspects.length;
+      (n.children ?? []).forEach(visit);
+    };
+    visit(tree);
+    if (!Object.keys(want).length) throw new Error("the route flags no suspect here: nothing to compare");
+    await node.locator('[data-testid="toggle-hierarchy"]').click();
+    const list = node.locator('[data-testid="suspects-by-class"]');
+    await list.waitFor({ state: "attached", timeout: 60000 });
+    const deadline = Date.now() + 30000;
+    let got = {};
+    do {
+      const items = list.locator("li[data-class]");
+      const cls = await attrs(items, "data-class");
+      const cnt = await attrs(items, "data-count");
+      got = Object.fromEntries(cls.map((c, k) => [c, Number(cnt[k])]));
+      if (JSON.stringify(got) === JSON.stringify(want)) break;
+      await page.waitForTimeout(200);
+    } while (Date.now() < deadline);
+    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`lists ${JSON.stringify(got)}, route ${JSON.stringify(want)}`);
+    log(`  suspects per class: ${JSON.stringify(got)}`);
+    await node.locator('[data-testid="toggle-hierarchy"]').click();
+  });
+
   await step("in dark mode the channel views follow the theme", async () => {
     // TensorBoard's dark mode is a class on its body; the tab follows it.
     await page.evaluate(() => document.body.classList.add("dark-mode"));

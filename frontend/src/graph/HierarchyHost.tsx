@@ -20,7 +20,8 @@ export function HierarchyHost({ layer }: { layer: string }) {
     [q.run, q.step, q.layer, q.fn, q.stage, side.settings.eta],
   );
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
-  const suspects = useLayerSuspects(layer);
+  // Scored as the hierarchy's own class-node suspects are: its summary function, no predictions.
+  const suspects = useLayerSuspects(layer, "hierarchy", false);
   return (
     <>
       <AsyncView state={state} label="Building hierarchy…" compact>

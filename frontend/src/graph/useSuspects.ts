@@ -11,18 +11,28 @@ export const LAYER_SUSPECTS = 50;
 /**
  * Flagged suspects of `layer`, most suspect first (empty while loading, on
  * error, or when the route is not served: these views only add to the panel).
+ *
+ * Args:
+ *   layer: the layer.
+ *   view: whose summary function to score in (the scatter's by default, so
+ *     the rings sit in the space of its points; the hierarchy's for its lists).
+ *   predictions: combine with the logged predictions (the hierarchy's own
+ *     class-node suspects are scored without them).
  */
-export function useLayerSuspects(layer: string): SuspectInfo[] {
+export function useLayerSuspects(
+  layer: string,
+  view: "scatter" | "hierarchy" = "scatter",
+  predictions = true,
+): SuspectInfo[] {
   const side = useSide();
-  // The scatter's summary function: suspects live in the same space as its points.
-  const fn = fnFor(side.settings, "scatter");
+  const fn = fnFor(side.settings, view);
   const state = useAsync(
     (signal) =>
       api.suspects(
-        { run: side.run, step: side.step, layer, fn, stage: side.settings.stage, limit: LAYER_SUSPECTS },
+        { run: side.run, step: side.step, layer, fn, stage: side.settings.stage, limit: LAYER_SUSPECTS, predictions },
         signal,
       ),
-    [side.run, side.step, layer, fn, side.settings.stage],
+    [side.run, side.step, layer, fn, side.settings.stage, predictions],
   );
   return useMemo(() => {
     const mine = state.data?.layers.find((l) => l.layer === layer);

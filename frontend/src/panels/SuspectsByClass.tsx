@@ -34,7 +34,7 @@ export function SuspectsByClass(props: SuspectsByClassProps) {
   return (
     <ul className="cep-panel cep-suspclass" data-testid="suspects-by-class" data-classes={groups.length}>
       {groups.map(([cls, list]) => (
-        <li key={cls} data-class={cls}>
+        <li key={cls} data-class={cls} data-count={list.length}>
           <button
             type="button"
             className="cep-link"
