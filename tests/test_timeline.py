@@ -90,8 +90,6 @@ def test_knn_matches_the_plain_loop_when_no_distances_tie():
         assert T.knn_loo_score(S, y, k=k) == pytest.approx(_knn_loo_by_index(S, y, k)), (n, k)
 
 
-@pytest.mark.xfail(strict=True, reason="views/timeline.knn_loo_score picks the k-th neighbour among equidistant "
-                   "inputs by np.argpartition's internal order, not by the lower index its comment promises")
 def test_knn_distance_ties_at_the_kth_neighbour_go_to_the_lower_index():
     rng = np.random.default_rng(0)
     for _ in range(50):

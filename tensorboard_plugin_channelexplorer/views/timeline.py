@@ -110,12 +110,9 @@ def knn_loo_score(S, labels, k: int = DEFAULT_K) -> float:
         d[np.arange(stop - start), np.arange(start, stop)] = np.inf  # leave the input itself out
         # Rounding makes float noise ties exact, so the index decides (deterministic).
         d = np.round(np.maximum(d, 0.0), 9)
-        part = np.argpartition(d, k - 1, axis=1)[:, :k] if k < n - 1 else np.argsort(d, axis=1)[:, :k]
-        # Sort the k neighbours by (distance, index).
-        rows = np.arange(stop - start)[:, None]
-        keyd = d[rows, part]
-        o = np.lexsort((part, keyd), axis=1)
-        neigh[start:stop] = part[rows, o]
+        # A stable sort orders equal distances by index, so the k-th neighbour among
+        # equidistant inputs is the one with the lower index.
+        neigh[start:stop] = np.argsort(d, axis=1, kind="stable")[:, :k]
     ny = y[neigh]  # [N, k] classes of the neighbours, nearest first
     onehot = ny[:, :, None] == np.arange(n_classes)[None, None, :]  # [N, k, K]
     counts = onehot.sum(axis=1)
