@@ -129,15 +129,16 @@ def step_summaries(
         functions: The summary functions computed.
         graph: The model graph (`graph_for_step` marks the logged layers), or None.
         steps_written: How many distinct steps the run holds with this one.
-        full: Write the layer blobs, maps and thumbnails; False writes a
-            compact step (inputs, compact timeline record and manifest).
+        full: Write the inputs, layer blobs, maps and thumbnails; False
+            writes a compact step (compact timeline record and manifest).
 
     Returns:
         The `Summary` protos in writing order.
     """
     out = []
     inputs, has_pred = _inputs_summary(cur)
-    out.append(inputs)
+    if full:  # compact steps carry no blob, so TensorBoard's blob reservoir holds only full steps
+        out.append(inputs)
     has_thumbs = full and cur.thumbnails is not None and len(cur.thumbnails) == cur.n
     if has_thumbs:
         out.append(summary(metadata.THUMBNAILS_TAG, metadata.KIND_THUMBNAILS, string_tensor_proto(cur.thumbnails)))
