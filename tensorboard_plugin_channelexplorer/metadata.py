@@ -325,7 +325,7 @@ class Manifest:
         writer: free-form facts about the writer (versions, flags).
         version: format version, `PROTO_VERSION`.
         full: the step's layer blobs, maps and thumbnails were written;
-            False for a compact step (manifest, inputs and timeline record
+            False for a compact step (manifest and timeline record
             only, see `timeline_records.FullSteps`); default True.
     """
 

@@ -200,7 +200,7 @@ class FullSteps:
     is the first step written, when ``step % every == 0``, when it was asked
     for (`request`), or when it was already written in full once. The writer
     also rewrites its last step in full at ``close()``. Every other step gets
-    only its manifest, inputs and compact timeline record.
+    only its manifest and compact timeline record.
 
     Args:
         every: keep every ``every``-th step in full; None keeps every step.

@@ -124,7 +124,7 @@ class ChannelExplorerWriter:
         full_every: Keep every ``full_every``-th step in full (layer blobs,
             maps, thumbnails), plus the first step, the steps passed to
             `keep_full` and the last step before `close` (rewritten in full
-            then); the other steps get their inputs and a compact timeline
+            then); the other steps get a manifest and a compact timeline
             record only (separability scores, per-layer means, gradient
             norms; `timeline_records`), so a long run's TensorBoard memory
             stays bounded (``docs/steps.md``). None (default): every step in full.
