@@ -16,7 +16,7 @@ import logging
 from tensorboard.backend import http_util
 from werkzeug import wrappers
 
-from tensorboard_plugin_channelexplorer import errors
+from tensorboard_plugin_channelexplorer import errors, lazy_imports
 from tensorboard_plugin_channelexplorer.encoding import RawJSON, dumps
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def json_route(handler):
     @wrappers.Request.application
     def route(self, request):
         try:
+            lazy_imports.ensure_views_loaded()
             body = handler(self, self._handler_context(request), request.args)
         except Exception as exc:  # noqa: BLE001 - mapped to 400/404, or a logged JSON 500 as a last resort
             return error_for(request, exc, self._warned)

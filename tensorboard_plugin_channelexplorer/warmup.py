@@ -36,6 +36,8 @@ import sys
 import threading
 import time
 
+from tensorboard_plugin_channelexplorer import lazy_imports
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["MODES", "WARMUP_MODE_ENV", "enable_numba_cache", "start", "wait_until_idle"]
@@ -69,7 +71,8 @@ def enable_numba_cache() -> int:
     Returns:
         The number of functions whose caching this call turned on.
     """
-    import umap  # noqa: F401 - imports pynndescent and every numba function of both
+    # Imports pynndescent and every numba function of both, serialized with the views' imports.
+    lazy_imports.import_module("umap")
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
 
@@ -87,6 +90,7 @@ def enable_numba_cache() -> int:
 
 def _warm_scatter() -> None:
     """Enables the cache, then runs the scatterplot's warm-up (compiles or loads)."""
+    lazy_imports.ensure_views_loaded()
     from tensorboard_plugin_channelexplorer.views import scatter
 
     enable_numba_cache()

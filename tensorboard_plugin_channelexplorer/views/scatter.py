@@ -44,6 +44,7 @@ import warnings
 
 import numpy as np
 
+from .. import lazy_imports
 from ..errors import InvalidArgumentError
 from ._validate import (
     check_choice,
@@ -180,7 +181,9 @@ def _perplexity(n: int) -> float:
 
 def _tsne(Z: np.ndarray, random_state: int) -> np.ndarray:
     """openTSNE on the reduced vectors ``Z`` (settings in the module docstring)."""
-    from openTSNE import TSNE
+    # openTSNE's fit imports pynndescent, which the warm-up thread may be importing too.
+    lazy_imports.import_module("pynndescent")
+    TSNE = lazy_imports.import_module("openTSNE").TSNE
 
     n = Z.shape[0]
     with warnings.catch_warnings(), single_threaded():
@@ -222,7 +225,7 @@ def _umap(Z: np.ndarray, random_state: int, n_epochs: int | None = UMAP_EPOCHS,
     ``force_approximation`` takes the nearest-neighbour-descent path that
     umap-learn otherwise uses from 4,096 rows on (the warm-up compiles it).
     """
-    import umap  # heavy import (numba); only when asked
+    umap = lazy_imports.import_module("umap")  # heavy import (numba); only when asked
 
     from ..warmup import enable_numba_cache
 
