@@ -255,7 +255,7 @@ class Reader(ProviderAccess):
             CorruptDataError: unreadable or ill-shaped blob.
         """
         step = self.resolve_step(run, step)
-        man = self.typed_manifest(run, step)
+        man = self._full_manifest(run, step)
         arrays, _ = self._npz(run, step, metadata.INPUTS_TAG, "inputs", "step",
                               check=lambda arrays, where: record_checks.check_inputs(arrays, man, where))
         return arrays
@@ -270,10 +270,25 @@ class Reader(ProviderAccess):
         """
         step = self.resolve_step(run, step)
         record = self.layer_info(run, step, layer)
-        n = self.typed_manifest(run, step).n_inputs
+        n = self._full_manifest(run, step).n_inputs
         arrays, _ = self._npz(run, step, metadata.layer_tag(layer), f"summaries of layer {layer!r}", "layer",
                               check=lambda arrays, where: record_checks.check_layer(arrays, record, n, where))
         return arrays
+
+    def _full_manifest(self, run: str, step: int) -> metadata.Manifest:
+        """The manifest of a step that was written in full.
+
+        Raises:
+            NotFoundError: the writer wrote the step compact (``full_every``).
+        """
+        man = self.typed_manifest(run, step)
+        if not man.full:
+            full = self.run_info(run)["full_steps"]
+            shown = full if len(full) <= 20 else full[:10] + ["..."] + full[-5:]
+            raise NotFoundError(f"step {step} of run {run!r} was written compact (ChannelExplorerWriter full_every): "
+                                f"it is on the timeline, but its inputs and layer data were not kept; steps kept in "
+                                f"full: {shown}", "step")
+        return man
 
     def sample_ids(self, run: str, step: int | None = None) -> np.ndarray:
         """The ``[N]`` sample ids of a step (``0..N-1`` when the writer stored none).

@@ -148,6 +148,9 @@ def test_the_tab_fields_say_which_steps_are_full(logdir, loader):
     for step in range(N_STEPS):
         resp = get(client, "/summaries", run="compact", step=step, layer=layer)
         assert resp.status_code == (200 if step in expected_full else 404), step
+        if step not in expected_full:
+            assert "written compact" in resp.get_json()["error"] and "[0, 3, 5, 6, 7]" in resp.get_json()["error"]
+            assert resp.get_json()["parameter"] == "step"
     assert get_json(client, "/layers", run="compact", step=1)["layers"]  # a compact step still lists its layers
 
 
