@@ -7,11 +7,12 @@ backend's views), drives Debian's Chromium with ``benchmarks/bench_frontend.mjs`
 (playwright-core from ``frontend/node_modules``) and prints a table.
 
 Big-model case: a randomly initialised ResNet-152 layout (``big_models.py``;
-155 conv-BN-ReLU chains, 2 pools and 50 bottleneck blocks logged, 207 layers,
-310 conv and BN modules hooked) is logged through the real writer into a
+155 conv-BN-ReLU chains, 2 pools and 50 bottleneck blocks logged: 207 layers
+over 310 conv and BN modules) is logged through the real writer into a
 temporary logdir; ``log_layers`` + ``flush`` is timed against a plain
-``no_grad`` forward (medians of ``--big-reps`` after a warm-up; the first call,
-which discovers the layers and extracts the graph, separately). A real
+``no_grad`` forward (medians of ``--big-reps`` of each, alternated, after a
+warm-up; the first call, which discovers the layers and extracts the graph,
+separately; one torch thread by default, see ``--threads``). A real
 TensorBoard then serves that logdir, and Chromium opens the tab from a fresh
 profile: first paint of the graph (from TensorBoard's navigation start, and
 from the plugin iframe's), expansion of the largest module group and of
@@ -241,7 +242,6 @@ def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) 
         return time.perf_counter() - t0
 
     forward()  # warm-up: allocator, oneDNN primitives
-    fwd = statistics.median(timed(forward) for _ in range(reps))
     writer = ChannelExplorerWriter(os.path.join(logdir, "resnet152"))
     try:
         step = [0]
@@ -253,17 +253,19 @@ def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) 
 
         first = timed(log)  # discovers the layers and extracts the graph
         once = {k: writer.timings.get(k, float("nan")) for k in ("discover", "graph")}
-        times, parts = [], []
+        # Alternated, so the forward and log_layers see the same load on a shared machine.
+        fwds, times, parts = [], [], []
         for _ in range(reps):
+            fwds.append(timed(forward))
             times.append(timed(log))
             parts.append(dict(writer.timings))
-        logged = statistics.median(times)
+        fwd, logged = statistics.median(fwds), statistics.median(times)
         part = {k: statistics.median(p.get(k, 0.0) for p in parts) for k in ("capture", "thumbnails", "write")}
     finally:
         writer.close()
     shape = f"{batch}x3x{size}x{size}"
     return [
-        (f"forward, ResNet-152 layout ({shape}, no_grad)", fwd, None, "s", f"median of {reps}; {threads} torch thread(s)"),
+        (f"forward, ResNet-152 layout ({shape}, no_grad)", fwd, None, "s", f"median of {reps}, alternated with log_layers; {threads} torch thread(s)"),
         ("log_layers + flush, later calls", logged, None, "s",
          f"{logged / fwd:.1f}x the forward; {len(layers)} layers; capture {part['capture']:.2f} s, "
          f"thumbnails {part['thumbnails']:.2f} s, write {part['write']:.2f} s"),
