@@ -90,7 +90,7 @@ def _kind(tag: str) -> str:
 
 def write_run(path: str, args) -> tuple[dict, object]:
     """Writes one run; returns per-step bytes by kind ({step: {kind: bytes}}) and one full step's data."""
-    from tensorboard_plugin_channelexplorer import records, writer as writer_mod
+    from tensorboard_plugin_channelexplorer import writer as writer_mod
 
     sizes: dict = {}
     captured = {}
@@ -120,7 +120,6 @@ def write_run(path: str, args) -> tuple[dict, object]:
                                  importance=args.importance)
     finally:
         writer_mod.step_summaries = real
-    del records
     return sizes, captured.get("cur")
 
 

@@ -178,3 +178,26 @@ def test_a_format_1_logdir_still_loads_and_scores_from_its_blobs():
     for i, layer in enumerate(body["layers"]):
         expected = timeline_view.knn_loo_score(reader.summary_matrix(run["run"], step, layer), labels)
         assert body["scores"][i][-1] == round(expected, 6)
+
+
+def test_scores_are_also_scalars_for_the_scalars_tab(logdir):
+    """``channelexplorer/separability/<layer>`` holds the pre/l2 score of every step, as the timeline serves it."""
+    from tensorboard import context
+    from tensorboard.data.provider import RunTagFilter
+
+    dp = python_provider(logdir)
+    client = make_client(dp)[2]
+    body = get_json(client, "/timeline", run="compact", fn="l2", stage="pre")["runs"][0]
+    tags = [f"channelexplorer/separability/{layer}" for layer in body["layers"]]
+    data = dp.read_scalars(context.RequestContext(), experiment_id="", plugin_name="scalars", downsample=1000,
+                           run_tag_filter=RunTagFilter(
+                               runs=["compact"], tags=tags))["compact"]
+    for i, tag in enumerate(tags):
+        values = {p.step: p.value for p in data[tag]}
+        assert sorted(values) == list(range(N_STEPS))
+        assert [round(values[s], 6) for s in range(N_STEPS)] == pytest.approx(body["scores"][i], abs=1e-6)
+    accuracy = {p.step: p.value for p in dp.read_scalars(
+        context.RequestContext(), experiment_id="", plugin_name="scalars", downsample=1000,
+        run_tag_filter=RunTagFilter(
+            runs=["compact"], tags=["channelexplorer/accuracy"]))["compact"]["channelexplorer/accuracy"]}
+    assert [accuracy[s] for s in range(N_STEPS)] == pytest.approx(body["accuracy"], abs=1e-6)
