@@ -299,7 +299,14 @@ def main(argv=None) -> int:
         print("|---|---|---|")
         for label, n in rows:
             print(f"| {label} | {n / MiB:,.2f} MiB | {n / rows[0][1]:.2f} |")
-        print(f"\nfloat16 vs float32 over {len(dscores)} (layer, summary) pairs: separability score change "
+        from tensorboard_plugin_channelexplorer.records import _layer_arrays
+        from tensorboard_plugin_channelexplorer.timeline_records import timeline_json
+
+        arrays = {name: _layer_arrays(cur, name) for name in cur.summaries}
+        t = time.perf_counter()
+        timeline_json(arrays, np.concatenate(cur.labels), args.classes)
+        print(f"\ncomputing the compact record of one step (every k-NN score): {time.perf_counter() - t:.2f} s")
+        print(f"float16 vs float32 over {len(dscores)} (layer, summary) pairs: separability score change "
               f"mean {np.mean(dscores):.4f}, max {np.max(dscores):.4f}; Spearman rho of the channel variances "
               f"(the variance order) median {np.nanmedian(rhos):.4f}, min {np.nanmin(rhos):.4f}; top-20 variance "
               f"channels kept, median {np.median(top_kept):.2f}, min {np.min(top_kept):.2f}; pairs with values outside "

@@ -27,6 +27,10 @@ export interface RunInfo {
   steps_written: number;
   /** True when TensorBoard's sampling dropped some written steps. */
   downsampled: boolean;
+  /** Steps that open in full (every blob kept); the others are on the timeline only. */
+  full_steps?: number[];
+  /** Steps the writer wrote compact on purpose (`full_every`): timeline record only. */
+  compact_steps?: number[];
 }
 
 /** `GET /runs`. */
@@ -262,6 +266,14 @@ export interface TimelineRun {
   steps_written: number;
   /** True when TensorBoard's sampling dropped some written steps. */
   downsampled: boolean;
+  /** Steps that open in full; as in `RunInfo`. */
+  full_steps?: number[];
+  /** Steps written compact (timeline record only); as in `RunInfo`. */
+  compact_steps?: number[];
+  /** `layer_mean[l][s]`: mean of the summary over inputs and channels, from the compact records. */
+  layer_mean?: Array<Array<number | null>>;
+  /** `grad_norm[l][s]`: mean RMS gradient norm (logged with `importance=True`). */
+  grad_norm?: Array<Array<number | null>>;
 }
 
 /** `GET /timeline?run=R[&run=R2 ...]&fn=l2&stage=pre`. */
