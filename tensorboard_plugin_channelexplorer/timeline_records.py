@@ -33,7 +33,6 @@ from tensorboard.compat.proto import summary_pb2
 from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.encoding import json_tensor_proto
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError
-from tensorboard_plugin_channelexplorer.views import timeline as timeline_view
 
 __all__ = ["FullSteps", "SCALAR_PREFIX", "TimelineRecord", "parse_timeline_record", "timeline_json",
            "timeline_summaries"]
@@ -50,6 +49,8 @@ def _finite(value) -> float | None:
 
 
 def _layer_row(name: str, arrays: dict, labels: np.ndarray, n_classes: int) -> dict:
+    from tensorboard_plugin_channelexplorer.views import timeline as timeline_view  # scipy: not at plugin import
+
     scores, means, class_means = {}, {}, {}
     for key in metadata.SUMMARY_KEYS:
         if key not in arrays:
@@ -84,6 +85,8 @@ def timeline_json(layer_arrays: dict, labels, n_classes: int, predictions=None) 
     Raises:
         ValueError: `labels` is not a 1-D array of ids in ``[0, n_classes)``.
     """
+    from tensorboard_plugin_channelexplorer.views import timeline as timeline_view
+
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu" or (labels.size and (labels.min() < 0 or labels.max() >= n_classes)):
         raise ValueError(f"labels must be a 1-D int array of ids in [0, {n_classes}), got {labels.dtype} {labels.shape}")

@@ -83,7 +83,8 @@ def test_runs_layers_graph_inputs(client, logdir):
     by_name = {r["run"]: r for r in runs}
     assert "future" not in by_name
     assert by_name["main"] == {"run": "main", "steps": [0, 1, 2], "steps_written": 3, "downsampled": False,
-                               "steps_without_blobs": [], "rewritten_steps": []}
+                               "steps_without_blobs": [], "rewritten_steps": [], "full_steps": [0, 1, 2],
+                               "compact_steps": []}
     assert by_name["missing"]["steps_without_blobs"] == [1]
 
     layers = get_json(client, "/layers", run="main")

@@ -15,7 +15,6 @@ import logging
 from tensorboard_plugin_channelexplorer import encoding, metadata
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError
 from tensorboard_plugin_channelexplorer.timeline_records import TimelineRecord, parse_timeline_record
-from tensorboard_plugin_channelexplorer.views import timeline as timeline_view
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +41,8 @@ def compact_records(reader, run: str) -> dict[int, TimelineRecord]:
 
 def compact_score(record: TimelineRecord | None, layer: str, fn: str, stage: str) -> float | None:
     """The stored score of (layer, fn, stage), or None (no record, another ``k``, or not logged)."""
+    from tensorboard_plugin_channelexplorer.views import timeline as timeline_view  # scipy: not at plugin import
+
     if record is None or record.k != timeline_view.DEFAULT_K:
         return None
     return record.score(layer, metadata.summary_key(stage, fn))
