@@ -29,6 +29,7 @@ import { SideChoice, resolveStep } from "./sideChoice";
 import { SidePicker } from "./components/SidePicker";
 import { Side } from "./graph/Side";
 import { SettingsBar } from "./components/SettingsBar";
+import { ShareButton } from "./export/ShareButton";
 
 type Mode = "graph" | "timeline";
 
@@ -201,6 +202,7 @@ export function Tab() {
           )}
           <span className="ce-spacer" />
           {runsState.loading && <span className="ce-spinner" role="status" aria-label="Loading runs" />}
+          {runs.length > 0 && <ShareButton />}
           <button
             type="button"
             className="ce-btn"

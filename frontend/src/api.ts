@@ -34,6 +34,7 @@ import type {
   ChannelEdgesResponse,
   ChannelSource,
 } from "./types";
+import { recordResponse, snapshotImageUrl, snapshotLookup } from "./export/snapshot";
 
 /** Error raised for a non-2xx answer; `message` is the backend's `error` text. */
 export class ApiError extends Error {
@@ -118,6 +119,13 @@ async function errorFrom(response: Response, route: string): Promise<ApiError> {
 /** GETs a JSON route; throws `ApiError` with the backend's message on 4xx/5xx. */
 export async function getJson<T>(route: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
   const url = buildUrl(route, params);
+  // A shared file answers from its inlined snapshot and never fetches (see export/snapshot.ts).
+  const snap = snapshotLookup(url);
+  if (snap) {
+    if (!snap.hit) throw new ApiError(`${route}: not part of this shared snapshot`, 404, route);
+    recordResponse(url, snap.body);
+    return snap.body as T;
+  }
   let response: Response;
   try {
     response = await fetch(url, { signal, credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -126,7 +134,9 @@ export async function getJson<T>(route: string, params: Params = {}, signal?: Ab
     throw new ApiError(`${route}: network error (${(err as Error)?.message ?? err})`, 0, route);
   }
   if (!response.ok) throw await errorFrom(response, route);
-  return (await response.json()) as T;
+  const body = (await response.json()) as T;
+  recordResponse(url, body);
+  return body;
 }
 
 /** Common (run, step) address; `step` omitted means the run's latest step. */
@@ -234,12 +244,12 @@ export function dataset(
 
 /** URL of the thumbnail PNG of input `index` (for `<img src>`). */
 export function thumbnailUrl(q: RunStep, index: number): string {
-  return buildUrl("thumbnail", { ...rs(q), index });
+  return snapshotImageUrl(buildUrl("thumbnail", { ...rs(q), index }));
 }
 
 /** URL of the activation-overlay PNG (Eq. 2) of input `index`, channel `channel`. */
 export function overlayUrl(q: RunStep & { layer: string }, index: number, channel: number, alpha?: number): string {
-  return buildUrl("overlay", { ...rs(q), layer: q.layer, index, channel, alpha });
+  return snapshotImageUrl(buildUrl("overlay", { ...rs(q), layer: q.layer, index, channel, alpha }));
 }
 
 /** Options of `timeline`. */

@@ -53,6 +53,7 @@ import panels_ChannelCardCss from "./panels/ChannelCard.css?inline";
 import panels_ChannelEmbeddingPanelCss from "./panels/ChannelEmbeddingPanel.css?inline";
 import panels_LayerEdgesPanelCss from "./panels/LayerEdgesPanel.css?inline";
 import graph_ChannelCardDockCss from "./graph/ChannelCardDock.css?inline";
+import export_ExportMenuCss from "./export/ExportMenu.css?inline";
 import panels_RowMarksCss from "./panels/RowMarks.css?inline";
 
 /** The CSS of React Flow and of every component, in cascade order. */
@@ -104,4 +105,5 @@ export const TAB_CSS = [
   panels_LayerEdgesPanelCss,
   graph_ChannelCardDockCss,
   panels_RowMarksCss,
+  export_ExportMenuCss,
 ].join("\n");

@@ -9,6 +9,7 @@ import type { GraphNode, LayerInfo } from "../types";
 import type { Orientation } from "./layout";
 import { PANEL_HEIGHT, PANEL_LABELS, PANEL_WIDTH } from "./panelKinds";
 import { PanelHost } from "./PanelHosts";
+import { ExportMenu } from "../export/ExportMenu";
 import type { PanelKind } from "./panelKinds";
 import {
   GROUP_HEIGHT,
@@ -140,6 +141,7 @@ export const LayerNodeView = memo(function LayerNodeView({ id, data, selected }:
             >
               <header className="ce-node__panel-title">
                 <span>{PANEL_LABELS[k].label}</span>
+                <ExportMenu kind={k} layer={node.id} label={`${PANEL_LABELS[k].label} of ${node.id}`} />
                 <button
                   type="button"
                   className="ce-icon-btn"
