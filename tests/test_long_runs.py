@@ -201,3 +201,20 @@ def test_scores_are_also_scalars_for_the_scalars_tab(logdir):
         run_tag_filter=RunTagFilter(
             runs=["compact"], tags=["channelexplorer/accuracy"]))["compact"]["channelexplorer/accuracy"]}
     assert [accuracy[s] for s in range(N_STEPS)] == pytest.approx(body["accuracy"], abs=1e-6)
+
+
+def test_the_last_step_is_kept_in_full_at_interpreter_exit(tmp_path):
+    """Without close(), the exit hook rewrites the last step in full, as close() does."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch; sys.path.insert(0, sys.argv[2]); import test_long_runs as t; "
+        "from tensorboard_plugin_channelexplorer import ChannelExplorerWriter; "
+        "w = ChannelExplorerWriter(sys.argv[1], full_every=10); m = t._model(); "
+        "[w.log_layers(m, t._batch(s), step=s) for s in range(4)]"
+    )
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "exit"), tests_dir], check=True, capture_output=True)
+    info = get_json(make_client(python_provider(str(tmp_path)))[2], "/runs")["runs"][0]
+    assert info["full_steps"] == [0, 3] and info["compact_steps"] == [1, 2]
