@@ -9,7 +9,8 @@ that is enough for the separability timeline and the per-layer trends:
   (`views.timeline.knn_loo_score`, same ``k``), so a compact step and a full
   step read the same number;
 * per layer and summary: the mean over inputs and channels, and the same mean
-  per class (``K`` values): the layer's activation trend;
+  per class (``K`` values, when ``K <= MAX_CLASS_MEANS``): the layer's
+  activation trend;
 * per layer, when ``importance=True`` logged them: the mean over channels of
   the RMS gradient norm and of the Taylor importance;
 * the step's top-1 accuracy (when predictions were logged) and chance level.
@@ -43,6 +44,11 @@ SCALAR_PREFIX = metadata.TAG_PREFIX
 SCALAR_KEYS = (metadata.summary_key("pre", "l2"), metadata.summary_key("post", "l2"))
 
 
+# Per-class means are stored up to this many classes: with 1,000 ImageNet
+# classes they would make the record hundreds of times larger than the scores.
+MAX_CLASS_MEANS = 64
+
+
 def _finite(value) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
@@ -59,9 +65,10 @@ def _layer_row(name: str, arrays: dict, labels: np.ndarray, n_classes: int) -> d
         scores[key] = timeline_view.knn_loo_score(mat, labels, k=timeline_view.DEFAULT_K) if mat.shape[0] >= 2 else None
         per_input = mat.astype(np.float64).mean(axis=1) if mat.shape[1] else np.zeros(mat.shape[0])
         means[key] = _finite(per_input.mean()) if per_input.size else None
-        sums = np.bincount(labels, weights=per_input, minlength=n_classes)
-        counts = np.bincount(labels, minlength=n_classes)
-        class_means[key] = [_finite(s / c) if c else None for s, c in zip(sums, counts)]
+        if n_classes <= MAX_CLASS_MEANS:
+            sums = np.bincount(labels, weights=per_input, minlength=n_classes)
+            counts = np.bincount(labels, minlength=n_classes)
+            class_means[key] = [_finite(s / c) if c else None for s, c in zip(sums, counts)]
     row = {"name": name, "scores": scores, "mean": means, "class_mean": class_means}
     for key in (metadata.KEY_GRAD_NORM, metadata.KEY_TAYLOR):
         if key in arrays and arrays[key].size:

@@ -218,3 +218,18 @@ def test_the_last_step_is_kept_in_full_at_interpreter_exit(tmp_path):
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "exit"), tests_dir], check=True, capture_output=True)
     info = get_json(make_client(python_provider(str(tmp_path)))[2], "/runs")["runs"][0]
     assert info["full_steps"] == [0, 3] and info["compact_steps"] == [1, 2]
+
+
+def test_class_means_are_the_per_class_means_and_capped():
+    from tensorboard_plugin_channelexplorer.timeline_records import MAX_CLASS_MEANS, timeline_json
+
+    rng = np.random.default_rng(0)
+    mat = rng.normal(size=(12, 5)).astype(np.float32)
+    labels = np.arange(12) % 3
+    row = timeline_json({"l": {"pre/l2": mat}}, labels, 4)["layers"][0]
+    expected = [float(mat[labels == c].mean()) for c in range(3)] + [None]  # class 3 has no input
+    assert row["class_mean"]["pre/l2"] == pytest.approx(expected)
+    big = timeline_json({"l": {"pre/l2": mat}}, labels, MAX_CLASS_MEANS + 1)["layers"][0]
+    assert big["class_mean"] == {} and big["scores"]["pre/l2"] is not None
+    with pytest.raises(ValueError, match="labels"):
+        timeline_json({"l": {"pre/l2": mat}}, labels, 2)
