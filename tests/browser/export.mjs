@@ -6,8 +6,9 @@
 // (PCA, first step). Each panel's export menu saves through TensorBoard's
 // iframe as a real download: the scatter CSV and JSON are checked against the
 // /scatter answer fetched here apart from the tab, the Jaccard CSV against
-// /jaccard, the PNG for its size and for not being blank, the SVG for one
-// circle per input. Then "Share" saves one HTML file; the browser goes offline
+// /jaccard, every other panel kind's JSON against its route and its CSV for
+// the documented header and row count, the PNG for its size and for not being
+// blank, the SVG for one circle per input. Then "Share" saves one HTML file; the browser goes offline
 // and opens it from disk (file://): the same layer node shows the same panels,
 // the scatter has the same points at the same places, and the file asks no
 // server for anything.
@@ -54,7 +55,7 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
   const page = context.pages()[0] ?? (await context.newPage());
   const routeUrls = {};
   page.on("response", (r) => {
-    const m = /\/data\/plugin\/channelexplorer\/(scatter|jaccard)\?/.exec(r.url());
+    const m = /\/data\/plugin\/channelexplorer\/([a-z_]+)\?/.exec(r.url());
     if (m) routeUrls[m[1]] = r.url();
   });
   const link =
@@ -68,7 +69,15 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
   const download = async (panel, format) => {
     const p = node.locator(`[data-testid="panel-${panel}"]`);
     await p.locator('[data-testid="export-btn"]').click();
-    const [dl] = await Promise.all([page.waitForEvent("download", { timeout: 20000 }), p.locator(`[data-testid="export-${format}"]`).click()]);
+    // A panel still loading answers "No data yet" and stays open: retry until it has loaded.
+    let dl = null;
+    for (let tries = 0; !dl && tries < 60; tries++) {
+      [dl] = await Promise.all([
+        page.waitForEvent("download", { timeout: 2000 }).catch(() => null),
+        p.locator(`[data-testid="export-${format}"]`).click(),
+      ]);
+    }
+    if (!dl) fail(`no ${format} download from the ${panel} panel`);
     const path = join(outdir, dl.suggestedFilename());
     await dl.saveAs(path);
     return { name: dl.suggestedFilename(), data: readFileSync(path) };
@@ -132,6 +141,37 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
     for (let r = 0; r < n; r++) {
       if (Number(rows[r + 1][0]) !== oracle.order[r]) fail(`row ${r} label`);
       for (let c = 0; c < n; c++) if (!close(Number(rows[r + 1][c + 1]), oracle.matrix[r][c])) fail(`cell ${r},${c}`);
+    }
+  });
+
+  await step("every other panel kind: JSON = its route's answer, CSV with the documented header and one row per item", async () => {
+    const countNodes = (t) => 1 + (t.children ?? []).reduce((a, c) => a + countNodes(c), 0);
+    const kinds = {
+      hierarchy: { route: "hierarchy", header: "path,depth,name,class,classes,inputs", rows: (b) => countNodes(b.tree) },
+      heatmap: { route: "heatmap", header: null, first: "channel", rows: (b) => b.channels.length },
+      trajectory: { route: "trajectory", header: "step,sample,label,x,y", rows: (b) => b.frames.length * b.sample_ids.length },
+      diff: { route: "diff", header: null, first: "sample", rows: (b) => b.order.length },
+      clusters: { route: "channel_clusters", header: "channel,cluster,selectivity,preferred_class", rows: (b) => b.assignment.length },
+      channels: { route: "channel_embedding", header: "channel,x,y,preferred_class,selectivity,color_class", rows: (b) => b.points.length },
+      edges: {
+        route: "channel_edges",
+        header: "source_cluster,target_cluster,connections,abs,mean_abs,strength,positive,negative",
+        rows: (b) => b.bundles.length,
+      },
+    };
+    for (const kind of Object.keys(kinds)) {
+      if (kind !== "hierarchy") await node.locator(`[data-testid="toggle-${kind}"]`).click();
+      await node.locator(`[data-testid="panel-${kind}"]`).waitFor({ timeout: 30000 });
+    }
+    for (const [kind, spec] of Object.entries(kinds)) {
+      const { data: json } = await download(kind, "json");
+      const body = JSON.parse(json.toString("utf8"));
+      if (!routeUrls[spec.route]) fail(`${kind}: /${spec.route} never requested`);
+      const oracle = await (await fetch(routeUrls[spec.route])).json();
+      if (JSON.stringify(body) !== JSON.stringify(oracle)) fail(`${kind}: JSON differs from /${spec.route}`);
+      const rows = parseCsv((await download(kind, "csv")).data.toString("utf8"));
+      if (spec.header ? rows[0].join(",") !== spec.header : rows[0][0] !== spec.first) fail(`${kind}: header ${rows[0].slice(0, 4)}`);
+      if (rows.length - 1 !== spec.rows(oracle)) fail(`${kind}: ${rows.length - 1} rows, expected ${spec.rows(oracle)}`);
     }
   });
 
