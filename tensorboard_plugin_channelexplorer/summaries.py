@@ -17,6 +17,9 @@ Definitions, on the absolute values ``|I|`` of one channel map ``I`` (H x W):
   channel's ``|I|`` values (see :func:`summarize` for the exact definition);
 * ``mean``: mean of ``|I|``;
 * ``max``: max of ``|I|``.
+
+The module is a little over 400 lines: the batched torch path (CUDA/MPS) and its
+chunking and validation belong together; the CPU kernel lives in `_summaries_cpu`.
 """
 
 from __future__ import annotations

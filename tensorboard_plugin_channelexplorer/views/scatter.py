@@ -34,6 +34,10 @@ the outliers themselves) is computed in the original space; an input is an
 outlier when its modified z-score ``(d - median) / (1.4826 * MAD)`` of its
 class's distances exceeds 3.5 (Iglewicz & Hoaglin's usual cut; 1.4826 * MAD
 estimates the standard deviation of normal data).
+
+The module is a little over 400 lines: the reduction, the four embeddings,
+clustering and outliers form one view whose settings are documented together
+above.
 """
 
 from __future__ import annotations
