@@ -184,20 +184,26 @@ try {
     };
     const first = await shown();
     const n = Number(await canvas.getAttribute("data-n"));
-    const box = await canvas.boundingBox();
+    // The box is measured right before each click: panels opening elsewhere can move the canvas.
+    const clickCell = async (r, c) => {
+      const box = await canvas.boundingBox();
+      await page.mouse.click(box.x + ((c + 0.5) * box.width) / n, box.y + ((r + 0.5) * box.height) / n);
+    };
     const [row, col] = [Math.min(2, n - 1), Math.min(3, n - 1)];
     // The oracle: a click at the centre of cell (row, col), hit-tested apart from the cursor.
-    await page.mouse.click(box.x + ((col + 0.5) * box.width) / n, box.y + ((row + 0.5) * box.height) / n);
+    await clickCell(row, col);
     const clicked = await waitChange(first);
     if (clicked === first) throw new Error(`a click on cell (${row}, ${col}) kept pair ${first}`);
-    // Another cell by mouse, then the keyboard from the top-left: Right x col, Down x row, Enter.
-    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.7);
-    await waitChange(clicked);
+    // Another cell by mouse (the bottom-left one, never (row, col)), then the keyboard from the
+    // top-left: Right x col, Down x row, Enter.
+    await clickCell(n - 1, 0);
+    const elsewhere = await waitChange(clicked);
+    if (elsewhere === clicked) throw new Error(`a click on cell (${n - 1}, 0) kept pair ${clicked}`);
     await canvas.focus();
     for (let k = 0; k < col; k++) await page.keyboard.press("ArrowRight");
     for (let k = 0; k < row; k++) await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Enter");
-    const typed = await waitChange(first);
+    const typed = await waitChange(elsewhere);
     if (typed !== clicked) throw new Error(`keyboard picked ${typed}, the click on cell (${row}, ${col}) picked ${clicked}`);
     // Back to the first pair without a cursor, as the screenshots expect (focus may have scrolled).
     const box2 = await canvas.boundingBox();
