@@ -7,8 +7,21 @@ export interface SideChoice {
   step: number | null;
 }
 
+/**
+ * The steps of a run that open in full. A writer with `full_every` keeps some
+ * steps compact (timeline record only): their per-step views have no data, so
+ * the pickers offer the full ones. Older servers send no `full_steps`: every step.
+ */
+export function openableSteps(info: RunInfo | undefined): number[] {
+  if (!info) return [];
+  const full = info.full_steps;
+  if (full && full.length) return info.steps.filter((s) => full.includes(s));
+  return info.steps;
+}
+
 export function resolveStep(info: RunInfo | undefined, step: number | null): number | null {
-  if (!info || !info.steps.length) return null;
-  if (step !== null && info.steps.includes(step)) return step;
-  return info.steps[info.steps.length - 1];
+  const steps = openableSteps(info);
+  if (!steps.length) return null;
+  if (step !== null && steps.includes(step)) return step;
+  return steps[steps.length - 1];
 }

@@ -2,7 +2,7 @@
 import { RunSelect } from "./RunSelect";
 import { StepPicker } from "./StepPicker";
 import type { RunInfo } from "../types";
-import { SideChoice, resolveStep } from "../sideChoice";
+import { SideChoice, openableSteps, resolveStep } from "../sideChoice";
 
 export function SidePicker({
   runs,
@@ -26,7 +26,7 @@ export function SidePicker({
         onChange={(run) => onChange({ run, step: null })}
       />
       <StepPicker
-        steps={info?.steps ?? []}
+        steps={openableSteps(info)}
         value={resolveStep(info, choice.step)}
         downsampled={info?.downsampled}
         testId={`step-select-${prefix}`}
