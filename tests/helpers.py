@@ -50,3 +50,19 @@ def get_json(client, route: str, status: int = 200, **params) -> dict:
     assert resp.status_code == status, (route, params, resp.status_code, resp.get_data(as_text=True)[:500])
     assert resp.headers["Content-Type"].startswith("application/json")
     return json.loads(resp.get_data(as_text=True))
+
+
+def more_clients(app, n: int) -> list:
+    """`n` werkzeug test clients over one WSGI `app`, for concurrent requests to one plugin."""
+    from werkzeug import test as werkzeug_test
+    from werkzeug import wrappers
+
+    return [werkzeug_test.Client(app, wrappers.Response) for _ in range(n)]
+
+
+def get_status_body(client, route: str, **params) -> tuple:
+    """``(status, body)`` of a GET: the body parsed when it is JSON, raw bytes otherwise."""
+    resp = get(client, route, **params)
+    if resp.headers["Content-Type"].startswith("application/json"):
+        return resp.status_code, json.loads(resp.get_data())
+    return resp.status_code, resp.get_data()

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 from conftest import python_provider
-from test_plugin_routes import get_json, make_client
+from helpers import get_json, make_client
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer.views import channels as channel_views
@@ -64,7 +64,7 @@ def channel_logdir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(channel_logdir):
-    return make_client(python_provider(channel_logdir[0]))[1]
+    return make_client(python_provider(channel_logdir[0]))[2]
 
 
 R = {"run": "ch", "step": 2, "layer": "features.0", "fn": "otsu"}
@@ -193,7 +193,7 @@ def test_channel_routes_on_a_real_writer_run(torch_logdir):
     from tensorboard_plugin_channelexplorer.handlers.channels import graph_between
     from tensorboard_plugin_channelexplorer.views.channel_edges import CHANNEL_PRESERVING
 
-    real = make_client(python_provider(torch_logdir[0]))[1]
+    real = make_client(python_provider(torch_logdir[0]))[2]
     layers = [lay["name"] for lay in get_json(real, "/layers", run="torch")["layers"]]
     convs = layers[:2]  # "0" and "2": Conv2d(1, 8) -> ReLU -> Conv2d(8, 12)
     T = {"run": "torch", "layer": convs[1]}

@@ -22,7 +22,6 @@ What is guaranteed (and what TensorBoard's loaders decide for us):
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import signal
@@ -31,23 +30,18 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.parse
 
 import numpy as np
 import pytest
 from conftest import python_provider, rust_provider
-from tensorboard.backend import application
+from helpers import get_status_body as get
+from helpers import make_client
 from tensorboard.compat.proto import event_pb2
-from tensorboard.plugins import base_plugin
-from werkzeug import test as werkzeug_test
-from werkzeug import wrappers
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import metadata
-from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
 from tensorboard_plugin_channelexplorer.reader import Reader
 
-PREFIX = "/data/plugin/channelexplorer"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -76,16 +70,6 @@ def event_steps(path: str) -> list[tuple[int, int, int, list[str]]]:
     return out
 
 
-def make_client(dp):
-    plugin = ChannelExplorerPlugin(base_plugin.TBContext(data_provider=dp, sampling_hints={metadata.PLUGIN_NAME: 0}))
-    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
-
-
-def get(client, route, **params):
-    resp = client.get(f"{PREFIX}{route}?{urllib.parse.urlencode(params)}")
-    return resp.status_code, json.loads(resp.get_data()) if resp.headers["Content-Type"].startswith("application/json") else resp.get_data()
-
-
 def provider(loader: str, root: str, runs):
     return python_provider(root) if loader == "python" else rust_provider(root, expect_runs=runs)
 
@@ -109,7 +93,7 @@ def truncated_logdir(tmp_path_factory):
 def test_truncated_record_keeps_complete_steps(truncated_logdir, loader, caplog):
     with caplog.at_level(logging.DEBUG, logger="tensorboard"):
         dp = provider(loader, truncated_logdir, ["cut"])
-    client = make_client(dp)
+    _, _, client = make_client(dp)
     status, runs = get(client, "/runs")
     (info,) = [r for r in runs["runs"] if r["run"] == "cut"]
     assert info["steps"] == [0, 1], info  # step 2's manifest (written last) was cut off
@@ -150,7 +134,7 @@ def crc_logdir(tmp_path_factory):
 @pytest.mark.parametrize("loader", ["python", "rust"])
 def test_crc_mismatch(crc_logdir, loader, caplog):
     root, expected, _ = crc_logdir
-    client = make_client(provider(loader, root, ["crc"]))
+    _, _, client = make_client(provider(loader, root, ["crc"]))
     caplog.set_level(logging.WARNING, logger="tensorboard_plugin_channelexplorer")
     caplog.clear()
     status, runs = get(client, "/runs")
@@ -243,7 +227,7 @@ def test_newer_version_is_skipped_with_one_warning(tmp_path, caplog):
     for loader in ("python", "rust"):
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="tensorboard_plugin_channelexplorer"):
-            client = make_client(provider(loader, root, ["today"]))
+            _, _, client = make_client(provider(loader, root, ["today"]))
             for _ in range(3):
                 status, runs = get(client, "/runs")
                 assert [r["run"] for r in runs["runs"]] == ["today"]
@@ -320,7 +304,7 @@ def disagreeing_logdir(tmp_path_factory):
 @pytest.mark.parametrize("run", sorted(DISAGREEING))
 def test_records_that_disagree_answer_404_with_a_message(disagreeing_logdir, run, caplog):
     _, requests, needle = DISAGREEING[run]
-    client = make_client(python_provider(disagreeing_logdir))
+    _, _, client = make_client(python_provider(disagreeing_logdir))
     caplog.set_level(logging.WARNING, logger="tensorboard_plugin_channelexplorer")
     for route, params in requests:
         for _ in range(2):
@@ -348,7 +332,7 @@ def test_dataset_skips_a_missing_or_corrupt_layer_blob(tmp_path):
     _write_step(root, "dropped", skip_layers=("features.3",))
     _write_step(root, "corrupt_blob", replace_blob=(metadata.layer_tag("features.3"), b"PK\x03\x04 not a zip"))
     _write_step(root, "complete")
-    client = make_client(python_provider(root))
+    _, _, client = make_client(python_provider(root))
     want = _dataset(client, "two_layers")
     assert want["layers"] == ["features.0", "classifier"] and want["skipped_layers"] == []
     assert _dataset(client, "complete")["skipped_layers"] == []
@@ -368,7 +352,7 @@ def test_overlay_without_thumbnails_draws_over_neutral_grey(tmp_path):
     _write_step(root, "thumbs", thumb_size=66)
     _write_step(root, "no_thumbs", lambda d, m: m.__setitem__("has_thumbnails", False),
                 drop_tags=(metadata.THUMBNAILS_TAG,), thumb_size=66)
-    client = make_client(python_provider(root))
+    _, _, client = make_client(python_provider(root))
 
     def overlay(run, alpha):
         status, png = get(client, "/overlay", run=run, layer="features.0", index=2, channel=3, alpha=alpha)
@@ -388,7 +372,7 @@ def test_overlay_without_thumbnails_draws_over_neutral_grey(tmp_path):
 def test_a_thumbnail_that_is_not_a_png_answers_404(tmp_path):
     root = str(tmp_path)
     _write_step(root, "bad_thumb", replace_blob=(metadata.THUMBNAILS_TAG, b"<html><script>alert(1)</script>"))
-    client = make_client(python_provider(root))
+    _, _, client = make_client(python_provider(root))
     status, body = get(client, "/thumbnail", run="bad_thumb", index=0)
     assert status == 404 and body["error"] == (
         "corrupt data in the logdir: corrupt thumbnail 0 at step 0 of run 'bad_thumb': not a PNG image"), body

@@ -15,14 +15,16 @@ with plain torch hooks.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
-import urllib.parse
 
 import numpy as np
 import pytest
 from conftest import LOADERS, python_provider, rust_provider
+from helpers import get as get_route
+from helpers import make_client
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer.reader import Reader
@@ -30,21 +32,6 @@ from tensorboard_plugin_channelexplorer.reader import Reader
 LOGDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "logdir_v1")
 RUN = "digits_v1"
 N = 20
-PREFIX = "/data/plugin/channelexplorer"
-
-
-def _client(dp):
-    """The plugin behind TensorBoard's own WSGI app, and a ``get(route, **params)`` over it."""
-    from tensorboard.backend import application
-    from tensorboard.plugins import base_plugin
-    from werkzeug import test as werkzeug_test
-    from werkzeug import wrappers
-
-    from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
-
-    app = application.TensorBoardWSGI([ChannelExplorerPlugin(base_plugin.TBContext(data_provider=dp))])
-    client = werkzeug_test.Client(app, wrappers.Response)
-    return lambda route, **params: client.get(PREFIX + route + "?" + urllib.parse.urlencode(params))
 
 
 def _json(get, route, **params):
@@ -111,7 +98,7 @@ def test_reader_serves_the_v1_logdir(provider, activations):
 def test_every_route_serves_the_v1_logdir(provider):
     from PIL import Image
 
-    get = _client(provider)
+    get = functools.partial(get_route, make_client(provider)[2])
     layer = {"run": RUN, "layer": "2"}
     assert [r["run"] for r in _json(get, "/runs")["runs"]] == [RUN]
     assert [row["name"] for row in _json(get, "/layers", run=RUN)["layers"]] == ["0", "2", "4"]

@@ -9,26 +9,19 @@ problem) and every route answers 200 or a clear JSON 4xx, never a 500.
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.parse
 import warnings
 
 import numpy as np
 import pytest
 import torch
 from conftest import python_provider
-from tensorboard.backend import application
-from tensorboard.plugins import base_plugin
+from helpers import get_status_body as get
+from helpers import make_client
 from torch import nn
-from werkzeug import test as werkzeug_test
-from werkzeug import wrappers
 
 import logdir_fixtures as fx
-from tensorboard_plugin_channelexplorer import metadata
-from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
 
-PREFIX = "/data/plugin/channelexplorer"
 
 pytestmark = pytest.mark.skipif(not fx.writer_available(), reason="writer.py is not available")
 
@@ -90,17 +83,8 @@ def odd(tmp_path_factory):
                X[:1], [3])
         for kind, (labels, _ids, _names) in LABEL_KINDS.items():
             _write(root, f"labels_{kind}", conv_relu(), X, labels)
-    plugin = ChannelExplorerPlugin(base_plugin.TBContext(data_provider=python_provider(root),
-                                                         sampling_hints={metadata.PLUGIN_NAME: 0}))
-    client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+    plugin, _, client = make_client(python_provider(root))
     return root, client, set(plugin.get_plugin_apps())
-
-
-def get(client, route, **params):
-    resp = client.get(f"{PREFIX}{route}?{urllib.parse.urlencode(params)}")
-    ctype = resp.headers["Content-Type"]
-    body = json.loads(resp.get_data()) if ctype.startswith("application/json") else resp.get_data()
-    return resp.status_code, body
 
 
 def sweep(client, routes, run, methods=("pca",)) -> dict:
@@ -233,9 +217,7 @@ def test_non_4d_layers(tmp_path, odd):
     status, man = get(client, "/layers", run="batch1")
     assert [lay["name"] for lay in man["layers"]] == ["0"]
     # The inputs-only run is served; layer routes answer a clear 400.
-    plugin = ChannelExplorerPlugin(base_plugin.TBContext(data_provider=python_provider(str(tmp_path)),
-                                                         sampling_hints={metadata.PLUGIN_NAME: 0}))
-    mlp_client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+    _, _, mlp_client = make_client(python_provider(str(tmp_path)))
     status, man = get(mlp_client, "/layers", run="mlp")
     assert status == 200 and man["layers"] == []
     status, body = get(mlp_client, "/jaccard", run="mlp", layer="1")

@@ -4,51 +4,24 @@ from __future__ import annotations
 
 import io
 import json
-import urllib.parse
 
 import numpy as np
 import pytest
 from conftest import LOADERS
-from tensorboard.backend import application
-from tensorboard.plugins import base_plugin
-from werkzeug import test as werkzeug_test
-from werkzeug import wrappers
+from helpers import PREFIX, get, get_json, make_client, more_clients
 
-from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.encoding import json_matrix
 from tensorboard_plugin_channelexplorer.errors import InvalidArgumentError
-from tensorboard_plugin_channelexplorer.plugin import ChannelExplorerPlugin
-
-PREFIX = "/data/plugin/channelexplorer"
-
-
-def make_client(dp, hint=0):
-    ctx = base_plugin.TBContext(data_provider=dp, sampling_hints={metadata.PLUGIN_NAME: hint})
-    plugin = ChannelExplorerPlugin(ctx)
-    app = application.TensorBoardWSGI([plugin])
-    return plugin, werkzeug_test.Client(app, wrappers.Response)
 
 
 @pytest.fixture(scope="module", params=LOADERS)
 def client(request, providers):
-    return make_client(providers(request.param))[1]
+    return make_client(providers(request.param))[2]
 
 
 @pytest.fixture(scope="module")
 def py_client(providers):
-    return make_client(providers("python"))[1]
-
-
-def get(client, route, **params):
-    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-    return client.get(f"{PREFIX}{route}?{query}" if query else f"{PREFIX}{route}")
-
-
-def get_json(client, route, status=200, **params):
-    resp = get(client, route, **params)
-    assert resp.status_code == status, (route, params, resp.status_code, resp.get_data(as_text=True)[:500])
-    assert resp.headers["Content-Type"].startswith("application/json")
-    return json.loads(resp.get_data(as_text=True))
+    return make_client(providers("python"))[2]
 
 
 def assert_png(resp):
@@ -66,7 +39,7 @@ L = {"run": "main", "step": 2, "layer": "features.0"}
 
 
 def test_plugin_metadata(providers):
-    plugin, _ = make_client(providers("python"))
+    plugin, _, _ = make_client(providers("python"))
     assert plugin.plugin_name == "channelexplorer"
     md = plugin.frontend_metadata()
     assert md.es_module_path == "/index.js" and md.tab_name == "ChannelExplorer"
@@ -221,7 +194,7 @@ def test_every_route_on_a_real_writer_run(torch_logdir):
     from conftest import python_provider
 
     root, _ = torch_logdir
-    _, client = make_client(python_provider(root))
+    _, _, client = make_client(python_provider(root))
     layers = get_json(client, "/layers", run="torch")["layers"]
     conv = layers[0]["name"]
     T = {"run": "torch", "layer": conv}
@@ -239,7 +212,7 @@ def test_every_route_on_a_real_writer_run(torch_logdir):
 def test_view_errors_map_to_400_or_500(providers, monkeypatch):
     from tensorboard_plugin_channelexplorer.views import scatter
 
-    _, client = make_client(providers("python"))
+    _, _, client = make_client(providers("python"))
 
     def raiser(exc):
         def view(*args, **kwargs):
@@ -270,11 +243,6 @@ def test_plugin_module_imports_stay_light():
 
 
 # ------------------------------------------------------------------ compute
-def _clients(plugin, n):
-    app = application.TensorBoardWSGI([plugin])
-    return [werkzeug_test.Client(app, wrappers.Response) for _ in range(n)]
-
-
 def _in_thread(fn):
     import threading
 
@@ -300,8 +268,8 @@ def test_a_slow_view_does_not_stall_the_others(providers, monkeypatch):
             return real(*args, **kwargs)
 
     monkeypatch.setattr(scatter, "scatter_view", slow_scatter)
-    plugin, _ = make_client(providers("python"))
-    slow_client, fast_client = _clients(plugin, 2)
+    _, app, _ = make_client(providers("python"))
+    slow_client, fast_client = more_clients(app, 2)
     try:
         slow, slow_out = _in_thread(lambda: get(slow_client, "/scatter", method="pca", **L).status_code)
         assert started.wait(30)
@@ -332,9 +300,9 @@ def test_identical_requests_compute_once_even_when_too_big_to_cache(providers, m
         return real(*args, **kwargs)
 
     monkeypatch.setattr(scatter, "scatter_view", counted)
-    plugin, _ = make_client(providers("python"))
+    plugin, app, _ = make_client(providers("python"))
     plugin._cache = LRUCache(max_bytes=64)  # every response is larger: nothing is stored
-    clients = _clients(plugin, 6)
+    clients = more_clients(app, 6)
     threads = [_in_thread(lambda c=c: get(c, "/scatter", method="pca", seed=7, **L).get_data()) for c in clients]
     bodies = []
     for thread, out in threads:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_plugin_routes import get_json, make_client
+from helpers import get_json, make_client
 
 from tensorboard_plugin_channelexplorer.views import suspects
 
@@ -13,7 +13,7 @@ L = {"run": "main", "step": 2, "layer": "features.0"}
 
 @pytest.fixture(scope="module")
 def client(providers):
-    return make_client(providers("python"))[1]
+    return make_client(providers("python"))[2]
 
 
 def test_one_layer_ranked_with_the_logged_predictions(client):

@@ -15,7 +15,7 @@ import urllib.parse
 import numpy as np
 import pytest
 from conftest import python_provider, rust_provider
-from test_plugin_routes import PREFIX, make_client
+from helpers import PREFIX, make_client
 
 import logdir_fixtures as fx
 
@@ -52,7 +52,7 @@ def trained(tmp_path_factory):
                "slow": train_and_log(root, "slow", 1e-4, epochs=EPOCHS)}
     finally:
         torch.set_num_threads(threads)
-    return make_client(python_provider(root))[1], acc
+    return make_client(python_provider(root))[2], acc
 
 
 def test_timeline_score_rises_with_accuracy_and_shows_both_runs(trained):
@@ -167,7 +167,7 @@ def test_inputs_followed_by_sample_id_when_ids_differ(tmp_path):
     base = np.arange(100, 124)
     ids = [base, np.r_[base[3:], [900, 901, 902]], base[::-1]]  # step 1 lost 3 inputs, step 2 reversed
     fx.write_events(str(tmp_path / "ids"), _events_with_ids(ids))
-    client = make_client(python_provider(str(tmp_path)))[1]
+    client = make_client(python_provider(str(tmp_path)))[2]
     body = get_json(client, "/trajectory", run="ids", layer="features.0", method="pca")
     assert body["matched"] == 21 and body["dropped"] == {"0": 3, "1": 3, "2": 3}
     assert body["sample_ids"] == list(range(103, 124))
@@ -177,7 +177,7 @@ def test_inputs_followed_by_sample_id_when_ids_differ(tmp_path):
     assert subset["matched"] == 24 and subset["dropped"] == {"0": 0, "2": 0}
     # No id in common: a 400 naming the steps.
     fx.write_events(str(tmp_path / "disjoint"), _events_with_ids([base, base + 1000]))
-    client = make_client(python_provider(str(tmp_path)))[1]
+    client = make_client(python_provider(str(tmp_path)))[2]
     assert get_json(client, "/trajectory", 400, run="disjoint", layer="features.0")["parameter"] == "steps"
     assert get_json(client, "/diff", 400, run="disjoint", layer="features.0", step_b=1)["parameter"] == "step"
 
@@ -224,7 +224,7 @@ def test_downsampled_steps_are_reported_by_runs_and_timeline(long_logdir, loader
         dp = rust_provider(long_logdir, samples=10, expect_runs=["long"])  # --samples_per_plugin channelexplorer=10
     else:
         dp = _rust_default_provider(long_logdir)
-    client = make_client(dp)[1]
+    client = make_client(dp)[2]
     (info,) = get_json(client, "/runs")["runs"]
     assert info["steps_written"] == 12 and info["downsampled"] is True
     kept_with_blobs = [s for s in info["steps"] if s not in info["steps_without_blobs"]]
@@ -241,7 +241,7 @@ def test_downsampled_steps_are_reported_by_runs_and_timeline(long_logdir, loader
 
 
 def test_all_steps_kept_with_samples_per_plugin_zero(long_logdir):
-    client = make_client(python_provider(long_logdir, samples=0))[1]
+    client = make_client(python_provider(long_logdir, samples=0))[2]
     (info,) = get_json(client, "/runs")["runs"]
     assert info["steps"] == list(range(12)) and info["downsampled"] is False
     (run,) = get_json(client, "/timeline", run="long")["runs"]
