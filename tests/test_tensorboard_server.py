@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
+from helpers import PREFIX, route_url
+from tb_process import http_get, start_tensorboard, stop
 
 import logdir_fixtures as fx
-from tb_process import free_port as _free_port, tensorboard_cmd as _tensorboard_cmd
-
-PREFIX = "/data/plugin/channelexplorer"
-STARTUP_TIMEOUT_S = 90
-
-
-def _get(base: str, path: str, timeout: float = 120):
-    """(status, content type, body bytes) of a GET, HTTP errors included."""
-    try:
-        with urllib.request.urlopen(base + path, timeout=timeout) as resp:
-            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.headers.get("Content-Type", ""), err.read()
 
 
 @pytest.fixture(scope="module")
@@ -41,46 +25,15 @@ def server(request, tb_logdir):
 
     if not any(e.name == "channelexplorer" for e in entry_points(group="tensorboard_plugins")):
         pytest.skip("plugin entry point not installed (run `pip install -e .`)")
-    port = _free_port()
-    cmd = _tensorboard_cmd() + [
-        "--logdir", tb_logdir, "--host", "127.0.0.1", "--port", str(port),
-        "--samples_per_plugin", "channelexplorer=0", "--reload_interval", "1",
-    ]
-    if request.param == "python":
-        cmd += ["--load_fast=false"]
-    env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1")
-    log = open(os.path.join(tb_logdir, f"tb_{request.param}.log"), "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    extra = ["--reload_interval", "1"] + (["--load_fast=false"] if request.param == "python" else [])
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        listing = None
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                break
-            try:
-                status, _, body = _get(base, "/data/plugins_listing", timeout=5)
-                if status == 200:
-                    listing = json.loads(body)
-                    if listing.get("channelexplorer", {}).get("enabled"):
-                        break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            time.sleep(0.3)
-        if not (listing or {}).get("channelexplorer", {}).get("enabled"):
-            log.flush()
-            with open(log.name, "rb") as f:
-                tail = f.read()[-3000:].decode("utf-8", "replace")
-            pytest.fail(f"channelexplorer never enabled (exit={proc.poll()}); listing={listing}\n{tail}")
-        yield base, listing
+        proc, base = start_tensorboard(tb_logdir, *extra, log_path=os.path.join(tb_logdir, f"tb_{request.param}.log"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield base, json.loads(http_get(base + "/data/plugins_listing", timeout=5)[2])
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-        log.close()
+        stop(proc)
 
 
 def test_every_route_over_http(server):
@@ -89,10 +42,9 @@ def test_every_route_over_http(server):
     assert entry["tab_name"] == "ChannelExplorer"
     assert entry["loading_mechanism"] == {"type": "IFRAME", "module_path": "/data/plugin/channelexplorer/index.js"}
 
-    status, ctype, body = _get(base, PREFIX + "/index.js")
+    status, ctype, body = http_get(base + PREFIX + "/index.js")
     assert status == 200 and ctype.startswith("application/javascript") and body
 
-    q = lambda **kw: "?" + urllib.parse.urlencode(kw)  # noqa: E731
     layer = dict(run="main", step=1, layer="features.0")
     json_routes = [
         ("/runs", {}),
@@ -108,17 +60,17 @@ def test_every_route_over_http(server):
         ("/dataset", dict(run="main", step=1)),
     ]
     for route, params in json_routes:
-        status, ctype, body = _get(base, PREFIX + route + (q(**params) if params else ""))
+        status, ctype, body = http_get(base + route_url(route, **params))
         assert status == 200, (route, body[:300])
         assert ctype.startswith("application/json"), route
         json.loads(body)
-    runs = json.loads(_get(base, PREFIX + "/runs")[2])["runs"]
+    runs = json.loads(http_get(base + PREFIX + "/runs")[2])["runs"]
     assert runs[0]["run"] == "main" and runs[0]["steps"] == [0, 1] and runs[0]["downsampled"] is False
 
     for route, params in [("/thumbnail", dict(run="main", step=1, index=2)),
                           ("/overlay", dict(layer, index=2, channel=1))]:
-        status, ctype, body = _get(base, PREFIX + route + q(**params))
+        status, ctype, body = http_get(base + route_url(route, **params))
         assert status == 200 and ctype == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n", route
 
-    status, ctype, body = _get(base, PREFIX + "/layers" + q(run="nope"))
+    status, ctype, body = http_get(base + route_url("/layers", run="nope"))
     assert status == 400 and json.loads(body)["parameter"] == "run"
