@@ -10,8 +10,9 @@
 // the documented header and row count, the PNG for its size and for not being
 // blank, the SVG for one circle per input. Then "Share" saves one HTML file; the browser goes offline
 // and opens it from disk (file://): the same layer node shows the same panels,
-// the scatter has the same points at the same places, and the file asks no
-// server for anything.
+// the scatter has the same points at the same places, the file asks no server
+// for anything and its panels still export. Last, the Dataset side bar and the
+// Timeline mode export their data (checked against /dataset and /timeline).
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { fail, step, tensorboardScript } from "./util.mjs";
@@ -66,15 +67,16 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
   const nodeIn = (root) => root.locator(`[data-testid="side-a"] [data-testid="layer-node"][data-layer="${layer}"]`);
   const node = nodeIn(frame);
 
-  const download = async (panel, format) => {
-    const p = node.locator(`[data-testid="panel-${panel}"]`);
-    await p.locator('[data-testid="export-btn"]').click();
+  /** Saves `format` from the export menu of a layer-node panel (a kind) or of any view (a locator). */
+  const download = async (panel, format, pg = page) => {
+    const p = typeof panel === "string" ? node.locator(`[data-testid="panel-${panel}"]`) : panel;
+    await p.locator('[data-testid="export-btn"]').first().click();
     // A panel still loading answers "No data yet" and stays open: retry until it has loaded.
     let dl = null;
     for (let tries = 0; !dl && tries < 60; tries++) {
       [dl] = await Promise.all([
-        page.waitForEvent("download", { timeout: 2000 }).catch(() => null),
-        p.locator(`[data-testid="export-${format}"]`).click(),
+        pg.waitForEvent("download", { timeout: 2000 }).catch(() => null),
+        p.locator(`[data-testid="export-${format}"]`).first().click(),
       ]);
     }
     if (!dl) fail(`no ${format} download from the ${panel} panel`);
@@ -246,7 +248,39 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
     if (errors) fail(`${errors} error boxes in the shared file`);
     if (asked.length) fail(`the shared file asked a server: ${asked.slice(0, 3)}`);
     await off.screenshot({ path: join(outdir, "e2-shared-offline.png") });
+    // A panel of the shared file still exports its data (answered from the snapshot).
+    const csv = parseCsv((await download(n2.locator('[data-testid="panel-scatter"]'), "csv", off)).data.toString("utf8"));
+    if (csv.length - 1 !== scatter.n) fail(`the shared file's scatter CSV has ${csv.length - 1} rows`);
     await off.close();
     await context.setOffline(false);
+  });
+
+  await step("the Dataset view exports one CSV row per class of /dataset", async () => {
+    const side = frame.locator('[aria-label="Dataset view"]');
+    const body = JSON.parse((await download(side, "json")).data.toString("utf8"));
+    const oracle = await (await fetch(routeUrls.dataset)).json();
+    if (JSON.stringify(body) !== JSON.stringify(oracle)) fail("Dataset JSON differs from /dataset");
+    const rows = parseCsv((await download(side, "csv")).data.toString("utf8"));
+    if (rows[0].join(",") !== "class,name,count,similarity") fail(`header ${rows[0]}`);
+    if (rows.length - 1 !== oracle.classes.length) fail(`${rows.length - 1} rows, ${oracle.classes.length} classes`);
+    oracle.classes.forEach((c, k) => {
+      if (Number(rows[k + 1][0]) !== c.id || Number(rows[k + 1][2]) !== c.count) fail(`class row ${k}: ${rows[k + 1]}`);
+    });
+  });
+
+  await step("the Timeline exports one CSV row per (run, layer, step) of /timeline, and a picture", async () => {
+    await frame.locator('[data-testid="mode-switch"] button', { hasText: "Timeline" }).click();
+    const view = frame.locator('[data-testid="timeline"]');
+    await view.waitFor({ timeout: 30000 });
+    const rows = parseCsv((await download(view, "csv")).data.toString("utf8"));
+    const oracle = await (await fetch(routeUrls.timeline)).json();
+    const expected = oracle.runs.reduce((a, r) => a + r.layers.length * r.steps.length, 0);
+    if (rows[0].join(",") !== "run,layer,step,score,accuracy") fail(`header ${rows[0]}`);
+    if (rows.length - 1 !== expected) fail(`${rows.length - 1} rows, expected ${expected}`);
+    const r0 = oracle.runs[0];
+    if (rows[1][0] !== r0.run || rows[1][1] !== r0.layers[0] || !close(Number(rows[1][3]), r0.scores[0][0])) fail(`row 1: ${rows[1]}`);
+    const { data } = await download(view, "png");
+    const { width } = pngSize(data);
+    if (width < 400) fail(`timeline PNG only ${width} px wide`);
   });
 });

@@ -12,6 +12,7 @@ import { AsyncView } from "./AsyncView";
 import { useAsync } from "./useAsync";
 import { SelectionSummary } from "./SelectionSummary";
 import { SuspectSection } from "./SuspectSection";
+import { DatasetExport } from "../export/ExportMenu";
 
 /** Fills missing class `name`s from the manifest's class names. */
 function withClassNames(d: DatasetResponse, names: string[]): DatasetResponse {
@@ -57,6 +58,7 @@ export function DatasetSidebar() {
           <span className="ce-muted" title="Run and step shown in this side bar">
             {side.run} · step {side.step}
           </span>
+          <DatasetExport />
         </header>
         <AsyncView state={both} label="Loading dataset…" compact>
           {({ d, i }) => (

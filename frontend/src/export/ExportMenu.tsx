@@ -1,87 +1,54 @@
 /**
- * The export menu in a panel's title bar: the panel's data (JSON, CSV) and
- * picture (PNG, and SVG when the panel draws vectors).
+ * Export menus of the tab's views: a layer node's panels (in their title bar),
+ * the Dataset side bar and the Timeline mode.
  */
-import { useRef, useState } from "react";
 import type { PanelKind } from "../graph/panelKinds";
 import { useSide } from "../graph/context";
-import { flatten, toCsv } from "./csv";
-import { saveBlob } from "./download";
-import { isVector, mainPicture, panelPng, serializeSvg } from "./picture";
+import { ExportControl } from "./ExportControl";
+import { safeFileName } from "./download";
 import { panelFileName, panelResponse } from "./panelData";
+import { lastResponse } from "./snapshot";
 
-type Format = "json" | "csv" | "png" | "svg";
-
+/** The export menu of the panel `kind` of a layer node. */
 export function ExportMenu({ kind, layer, label }: { kind: PanelKind; layer: string; label: string }) {
   const side = useSide();
-  const [open, setOpen] = useState(false);
-  const [vector, setVector] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const ref = useRef<HTMLSpanElement>(null);
-  const panel = () => ref.current?.closest("section")?.querySelector<HTMLElement>(".ce-node__panel-body") ?? null;
-  const name = (ext: string) => panelFileName(side.run, side.step, layer, kind, ext);
-
-  const save = async (format: Format) => {
-    setError(null);
-    try {
-      if (format === "json" || format === "csv") {
-        const hit = panelResponse(kind, side.run, side.step, layer);
-        if (!hit) throw new Error("No data yet: wait until the panel has loaded.");
-        const text = format === "json" ? JSON.stringify(hit.body, null, 1) : toCsv(flatten(hit.route, hit.body));
-        saveBlob(new Blob([text], { type: format === "json" ? "application/json" : "text/csv" }), name(format));
-      } else {
-        const root = panel();
-        if (!root) throw new Error("The panel is not shown.");
-        if (format === "png") saveBlob(await panelPng(root), name("png"));
-        else
-          saveBlob(
-            new Blob([serializeSvg(mainPicture(root) as SVGSVGElement)], { type: "image/svg+xml" }),
-            name("svg"),
-          );
-      }
-      setOpen(false);
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  };
-
-  const item = (format: Format, text: string) => (
-    <button type="button" role="menuitem" data-testid={`export-${format}`} onClick={() => void save(format)}>
-      {text}
-    </button>
-  );
   return (
-    <span className="ce-export" ref={ref}>
-      <button
-        type="button"
-        className="ce-icon-btn"
-        aria-haspopup="menu"
-        aria-expanded={open}
-        title={`Download the data or picture of ${label}`}
-        aria-label={`Export ${label}`}
-        data-testid="export-btn"
-        onClick={() => {
-          const root = panel();
-          setVector(root ? isVector(root) : false);
-          setError(null);
-          setOpen((o) => !o);
-        }}
-      >
-        ⤓
-      </button>
-      {open && (
-        <span className="ce-export__menu" role="menu" aria-label={`Export ${label}`} data-testid="export-menu">
-          {item("json", "Data (JSON)")}
-          {item("csv", "Data (CSV)")}
-          {item("png", "Picture (PNG)")}
-          {vector && item("svg", "Picture (SVG)")}
-          {error && (
-            <span className="ce-export__error" role="alert">
-              {error}
-            </span>
-          )}
-        </span>
-      )}
-    </span>
+    <ExportControl
+      label={label}
+      fileName={(ext) => panelFileName(side.run, side.step, layer, kind, ext)}
+      data={() => panelResponse(kind, side.run, side.step, layer)}
+      picture={(menu) => menu.closest("section")?.querySelector<HTMLElement>(".ce-node__panel-body") ?? null}
+    />
+  );
+}
+
+/** The export menu of the Dataset side bar (its `/dataset` answer; the picture is the side bar section). */
+export function DatasetExport() {
+  const side = useSide();
+  return (
+    <ExportControl
+      label="the Dataset view"
+      fileName={(ext) => panelFileName(side.run, side.step, "", "dataset", ext)}
+      data={() => {
+        const hit = lastResponse("dataset", { run: side.run, step: side.step });
+        return hit ? { route: "dataset", body: hit.body } : null;
+      }}
+      picture={(menu) => menu.closest("section")}
+    />
+  );
+}
+
+/** The export menu of the Timeline mode (its newest `/timeline` answer; the picture is the chart area). */
+export function TimelineExport() {
+  return (
+    <ExportControl
+      label="the timeline"
+      fileName={(ext) => `${safeFileName("timeline")}.${ext}`}
+      data={() => {
+        const hit = lastResponse("timeline", {});
+        return hit ? { route: "timeline", body: hit.body } : null;
+      }}
+      picture={(menu) => menu.closest<HTMLElement>(".ce-timeline")}
+    />
   );
 }

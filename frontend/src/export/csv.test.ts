@@ -159,6 +159,32 @@ describe("flatten", () => {
     });
     expect(toCsv(edges).split("\r\n")[1]).toBe("0,1,4,2,0.5,1,,0.5");
   });
+  it("dataset: one row per class; timeline: one row per (run, layer, step) (golden)", () => {
+    const dataset = {
+      classes: [
+        { id: 0, name: "zero", count: 5, similarity: 1 },
+        { id: 1, name: "one", count: 4, similarity: 0.5 },
+      ],
+    };
+    expect(toCsv(flatten("dataset", dataset))).toBe("class,name,count,similarity\r\n0,zero,5,1\r\n1,one,4,0.5\r\n");
+    const timeline = {
+      runs: [
+        {
+          run: "r",
+          steps: [0, 10],
+          layers: ["a", "b"],
+          scores: [
+            [0.1, 0.2],
+            [0.3, null],
+          ],
+          accuracy: [0.5, null],
+        },
+      ],
+    };
+    expect(toCsv(flatten("timeline", timeline))).toBe(
+      "run,layer,step,score,accuracy\r\nr,a,0,0.1,0.5\r\nr,a,10,0.2,\r\nr,b,0,0.3,0.5\r\nr,b,10,,\r\n",
+    );
+  });
   it("any other route: key,value with nested values as JSON; non-objects are rejected", () => {
     expect(flatten("runs", { n: 2, list: [1, "a"] }).rows).toEqual([
       ["n", 2],

@@ -3,19 +3,22 @@
  *
  * Point views give one row per point, matrix views one row per matrix row with
  * a column per matrix column (labelled by input or channel index), the tree one
- * row per node, the edges one row per bundle. RFC 4180 quoting; text cells
- * that start like a spreadsheet formula get a leading `'`.
+ * row per node, the edges one row per bundle, the Dataset view one row per
+ * class, the timeline one row per (run, layer, step). RFC 4180 quoting; text
+ * cells that start like a spreadsheet formula get a leading `'`.
  */
 import type {
   ChannelClustersResponse,
   ChannelEdgesResponse,
   ChannelEmbeddingResponse,
+  DatasetResponse,
   DiffResponse,
   HeatmapResponse,
   HierarchyNode,
   HierarchyResponse,
   JaccardResponse,
   ScatterResponse,
+  TimelineResponse,
   TrajectoryResponse,
 } from "../types";
 
@@ -147,6 +150,24 @@ export function flatten(route: string, body: unknown): Table {
           b.positive,
           b.negative,
         ]),
+      };
+    }
+    case "dataset": {
+      const r = body as DatasetResponse;
+      return {
+        header: ["class", "name", "count", "similarity"],
+        rows: r.classes.map((c) => [c.id, c.name, c.count, c.similarity]),
+      };
+    }
+    case "timeline": {
+      const r = body as TimelineResponse;
+      return {
+        header: ["run", "layer", "step", "score", "accuracy"],
+        rows: r.runs.flatMap((run) =>
+          run.layers.flatMap((layer, l) =>
+            run.steps.map((st, s) => [run.run, layer, st, run.scores[l][s], run.accuracy[s]]),
+          ),
+        ),
       };
     }
     default:

@@ -8,6 +8,7 @@
  * chosen layer's score over steps, accuracy dashed.
  */
 import { useState } from "react";
+import { TimelineExport } from "../export/ExportMenu";
 import * as api from "../api";
 import { AsyncView } from "../components/AsyncView";
 import { useAsync } from "../components/useAsync";
@@ -65,6 +66,7 @@ export function TimelineView({
             ? "Click a cell to open that layer at that step; click a layer name for its trajectory and diff."
             : "Click a point to open that layer at that step."}
         </span>
+        <TimelineExport />
       </div>
       <AsyncView state={state} label="Scoring layers at every step…">
         {(data) => (
