@@ -1,4 +1,4 @@
-"""Starting and stopping real `tensorboard` processes in tests."""
+"""Starting and stopping real `tensorboard` and writer processes in tests."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def http_get(url: str, timeout: float = 120) -> tuple[int, str, bytes]:
         return err.code, err.headers.get("Content-Type", ""), err.read()
 
 
-def start_tensorboard(logdir: str, *extra: str, log_path: str, timeout: float = 90):
+def start_tensorboard(logdir: str, *extra: str, log_path: str, timeout: float = 90, env: dict | None = None):
     """Starts ``tensorboard`` on `logdir` and waits until the ChannelExplorer tab is enabled.
 
     The default loader is the Rust data server; pass ``"--load_fast=false"``
@@ -64,6 +64,8 @@ def start_tensorboard(logdir: str, *extra: str, log_path: str, timeout: float = 
         *extra: more command-line flags.
         log_path: file that receives TensorBoard's output (shown on failure).
         timeout: seconds to wait for the tab.
+        env: more environment variables for the process (on top of this
+            process's environment and ``CHANNELEXPLORER_NO_WARMUP=1``).
 
     Returns:
         ``(process, base URL)``.
@@ -77,7 +79,7 @@ def start_tensorboard(logdir: str, *extra: str, log_path: str, timeout: float = 
     port = free_port()
     cmd = tensorboard_cmd() + ["--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
                                "--samples_per_plugin", "channelexplorer=0", *extra]
-    env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1")
+    env = {**os.environ, "CHANNELEXPLORER_NO_WARMUP": "1", **(env or {})}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -94,3 +96,41 @@ def start_tensorboard(logdir: str, *extra: str, log_path: str, timeout: float = 
     with open(log_path, "rb") as f:
         tail = f.read()[-3000:].decode("utf-8", "replace")
     raise RuntimeError(f"tensorboard never enabled channelexplorer (exit {proc.poll()}):\n{tail}")
+
+
+_WRITER_PRELUDE = """\
+import os, sys, time, warnings
+sys.path.insert(0, {tests!r})
+warnings.simplefilter("ignore")
+import torch
+torch.set_num_threads(1)
+import logdir_fixtures as fx
+from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+model = fx.tiny_cnn(0)
+x, y = fx.digits_batch({n_inputs})
+w = ChannelExplorerWriter({logdir!r})
+"""
+
+
+def writer_script(logdir: str, n_inputs: int, body: str, **fields) -> str:
+    """Python source for a writer subprocess (``python -c``).
+
+    The script defines ``model`` (`logdir_fixtures.tiny_cnn`, seed 0), ``x, y``
+    (the first `n_inputs` digits) and ``w`` (a ChannelExplorerWriter on
+    `logdir`), then runs `body`.
+
+    Args:
+        logdir: the run directory the writer writes to.
+        n_inputs: inputs per step.
+        body: the rest of the script (dedented here); ``{name}`` fields are
+            filled from `fields`.
+        **fields: values for the fields of `body`.
+
+    Returns:
+        The script's source.
+    """
+    import textwrap
+
+    tests = os.path.dirname(os.path.abspath(__file__))
+    prelude = _WRITER_PRELUDE.format(tests=tests, n_inputs=n_inputs, logdir=logdir)
+    return prelude + textwrap.dedent(body).format(**fields)

@@ -28,7 +28,6 @@ import signal
 import struct
 import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -36,13 +35,12 @@ import pytest
 from conftest import python_provider, rust_provider
 from helpers import get_status_body as get
 from helpers import make_client
+from tb_process import writer_script
 from tensorboard.compat.proto import event_pb2
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.reader import Reader
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def records(path: str) -> list[tuple[int, int]]:
@@ -164,30 +162,20 @@ def test_crc_mismatch(crc_logdir, loader, caplog):
 
 
 # -------------------------------------------------------------------- SIGKILL
-WRITER_SCRIPT = textwrap.dedent("""
-    import os, sys, time, warnings
-    sys.path.insert(0, {tests!r})
-    warnings.simplefilter("ignore")
-    import torch
-    torch.set_num_threads(1)
-    import logdir_fixtures as fx
-    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
-    model = fx.tiny_cnn(0)
-    x, y = fx.digits_batch(12)
-    w = ChannelExplorerWriter({logdir!r})
+WRITER_LOOP = """
     for step in range(1000):
         w.log_layers(model, x, y, step=step, class_names=[str(i) for i in range(10)])
         if step % 2 == 0:
             w.flush()
             print("flushed", step, flush=True)
-""")
+"""
 
 
 def test_sigkill_after_flush_loses_no_flushed_step(tmp_path):
     if not fx.writer_available():
         pytest.skip("writer.py is not available")
     root = str(tmp_path)
-    script = WRITER_SCRIPT.format(tests=os.path.join(REPO, "tests"), logdir=os.path.join(root, "killed"))
+    script = writer_script(os.path.join(root, "killed"), 12, WRITER_LOOP)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
     flushed = -1

@@ -22,39 +22,25 @@ import os
 import random
 import subprocess
 import sys
-import textwrap
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
+from helpers import PREFIX, make_client
+from tb_process import http_get, start_tensorboard, stop, writer_script
 
 import logdir_fixtures as fx
 from tensorboard_plugin_channelexplorer import cache as cache_mod
-from tb_process import free_port as _free_port, stop as _stop, tensorboard_cmd as _tensorboard_cmd
 
-PREFIX = "/data/plugin/channelexplorer"
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN = "live"
 STARTUP_TIMEOUT_S = 90
 # Base RSS allowance on top of the cache bound: TensorBoard, numpy, scikit-learn,
 # scipy and the request buffers (measured: ~300-450 MiB).
 RSS_BASE_ALLOWANCE = 768 * 1024 * 1024
 
-WRITER_SCRIPT = textwrap.dedent("""
-    import os, sys, time, warnings
-    sys.path.insert(0, {tests!r})
-    warnings.simplefilter("ignore")
-    import torch
-    torch.set_num_threads(1)
-    import logdir_fixtures as fx
-    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
-    model = fx.tiny_cnn(0)
-    x, y = fx.digits_batch({n_inputs})
+WRITER_LOOP = """
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
-    w = ChannelExplorerWriter({logdir!r})
     names = [str(i) for i in range(10)]
     step = 0
     while True:
@@ -68,15 +54,7 @@ WRITER_SCRIPT = textwrap.dedent("""
         print("step", step, flush=True)
         step += 1
         time.sleep(max(0.0, {period} - (time.monotonic() - t0)))
-""")
-
-
-def _get(url: str, timeout: float = 120) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
+"""
 
 
 def vm_rss(pid: int) -> int | None:
@@ -136,34 +114,38 @@ def run_load(workdir: str, duration_s: float, threads: int = 8, writer_period_s:
     logdir = os.path.join(workdir, "logdir")
     os.makedirs(logdir, exist_ok=True)
     env = dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1", OMP_NUM_THREADS="1")
-    script = WRITER_SCRIPT.format(tests=os.path.join(REPO, "tests"), logdir=os.path.join(logdir, RUN),
-                                  n_inputs=n_inputs, period=writer_period_s)
+    script = writer_script(os.path.join(logdir, RUN), n_inputs, WRITER_LOOP, period=writer_period_s)
     writer_log = open(os.path.join(workdir, "writer.log"), "wb")
     writer = subprocess.Popen([sys.executable, "-c", script], stdout=writer_log, stderr=subprocess.STDOUT,
                               env=env, start_new_session=True)
-    port = _free_port()
-    cmd = _tensorboard_cmd() + ["--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
-                                "--samples_per_plugin", "channelexplorer=0", "--reload_interval", "1"]
-    tb_log = open(os.path.join(workdir, "tensorboard.log"), "wb")
-    tb = subprocess.Popen(cmd, stdout=tb_log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}{PREFIX}"
+    tb_log_path = os.path.join(workdir, "tensorboard.log")
+    try:
+        tb, host = start_tensorboard(logdir, "--reload_interval", "1", log_path=tb_log_path,
+                                     timeout=STARTUP_TIMEOUT_S, env={"OMP_NUM_THREADS": "1"})
+    except RuntimeError as exc:
+        stop(writer)
+        writer_log.close()
+        with open(writer_log.name, "rb") as f:
+            tail = f.read()[-2000:].decode("utf-8", "replace")
+        raise RuntimeError(f"startup failed: writer exit={writer.poll()}\n{exc}\n{tail}") from exc
+    port = host.rsplit(":", 1)[1]
+    base = host + PREFIX
     stats = {"requests": 0, "errors": [], "latencies": {}, "rss": [], "steps_seen": 0, "tb_pid": tb.pid}
     lock = threading.Lock()
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
             if tb.poll() is not None or writer.poll() is not None or time.monotonic() > deadline:
-                tb_log.flush()
                 writer_log.flush()
                 raise RuntimeError(
                     "startup failed: tensorboard exit=%s writer exit=%s\n%s\n%s" % (
-                        tb.poll(), writer.poll(), open(tb_log.name, "rb").read()[-2000:].decode("utf-8", "replace"),
+                        tb.poll(), writer.poll(), open(tb_log_path, "rb").read()[-2000:].decode("utf-8", "replace"),
                         open(writer_log.name, "rb").read()[-2000:].decode("utf-8", "replace")))
             try:
-                status, body = _get(base + "/runs", timeout=5)
+                status, _, body = http_get(base + "/runs", timeout=5)
                 if status == 200 and any(r["run"] == RUN and r["steps"] for r in json.loads(body)["runs"]):
                     break
-            except (urllib.error.URLError, OSError, ValueError):
+            except (OSError, ValueError):
                 pass
             time.sleep(0.3)
         log(f"tensorboard ready on port {port} (pid {tb.pid}); load for {duration_s:.0f} s with {threads} threads")
@@ -186,7 +168,7 @@ def run_load(workdir: str, duration_s: float, threads: int = 8, writer_period_s:
             i = 0
             while time.monotonic() < stop_at:
                 i += 1
-                status, body = _get(base + "/runs")
+                status, _, body = http_get(base + "/runs")
                 if status != 200:
                     with lock:
                         stats["errors"].append((status, "/runs", body[:300]))
@@ -195,7 +177,7 @@ def run_load(workdir: str, duration_s: float, threads: int = 8, writer_period_s:
                 # Half of the requests go to the newest step (the one most likely in flux).
                 step = steps[-1] if rng.random() < 0.5 else rng.choice(steps)
                 if step not in layers_cache:
-                    s, b = _get(f"{base}/layers?run={RUN}&step={step}")
+                    s, _, b = http_get(f"{base}/layers?run={RUN}&step={step}")
                     if s != 200:
                         with lock:
                             stats["errors"].append((s, f"/layers step {step}", b[:300]))
@@ -209,7 +191,7 @@ def run_load(workdir: str, duration_s: float, threads: int = 8, writer_period_s:
                     route, params = _requests_for(RUN, step, man["layers"], man["n_inputs"], rng)
                 url = f"{base}{route}?{urllib.parse.urlencode(params)}"
                 t0 = time.perf_counter()
-                status, body = _get(url)
+                status, _, body = http_get(url)
                 dt = time.perf_counter() - t0
                 with lock:
                     stats["requests"] += 2
@@ -233,23 +215,22 @@ def run_load(workdir: str, duration_s: float, threads: int = 8, writer_period_s:
         stats["huge"] = check_huge_requests(base, workdir)
         return stats
     finally:
-        _stop(writer)
-        _stop(tb)
+        stop(writer)
+        stop(tb)
         writer_log.close()
-        tb_log.close()
 
 
 def check_huge_requests(base: str, workdir: str) -> dict:
     """Requests whose computation would be huge answer a clear 400 quickly; returns {name: (status, seconds)}."""
     out = {}
-    layer = json.loads(_get(f"{base}/layers?run={RUN}")[1])["layers"][0]["name"]
+    layer = json.loads(http_get(f"{base}/layers?run={RUN}")[2])["layers"][0]["name"]
     for name, route, params in [
         ("heatmap limit 10^9", "/heatmap", {"run": RUN, "layer": layer, "limit": 10**9}),
         ("scatter k 10^9", "/scatter", {"run": RUN, "layer": layer, "method": "pca", "k": 10**9}),
         ("trajectory 1000 steps", "/trajectory", {"run": RUN, "layer": layer, "steps": ",".join(map(str, range(1000)))}),
     ]:
         t0 = time.perf_counter()
-        status, body = _get(f"{base}{route}?{urllib.parse.urlencode(params)}")
+        status, _, body = http_get(f"{base}{route}?{urllib.parse.urlencode(params)}")
         out[name] = (status, time.perf_counter() - t0, json.loads(body).get("error", "") if status != 200 else "")
     return out
 
@@ -280,12 +261,7 @@ def test_matrix_cap_answers_400(monkeypatch):
     import urllib.parse as up
 
     from conftest import python_provider
-    from tensorboard.backend import application
-    from tensorboard.plugins import base_plugin
-    from werkzeug import test as werkzeug_test
-    from werkzeug import wrappers
 
-    from tensorboard_plugin_channelexplorer import plugin as plugin_mod
     from tensorboard_plugin_channelexplorer import queries
 
     import tempfile
@@ -293,8 +269,7 @@ def test_matrix_cap_answers_400(monkeypatch):
     with tempfile.TemporaryDirectory() as root:
         fx.write_synthetic_run(root, "main", steps=(0,), n_inputs=24)
         monkeypatch.setattr(queries, "MAX_MATRIX_INPUTS", 10)
-        plugin = plugin_mod.ChannelExplorerPlugin(base_plugin.TBContext(data_provider=python_provider(root)))
-        client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]), wrappers.Response)
+        plugin, _, client = make_client(python_provider(root))
         routes = plugin.get_plugin_apps()
         for route, params in [("/jaccard", {}), ("/hierarchy", {}), ("/dataset", {}),
                               ("/diff", {"run_a": "main", "run_b": "main"})]:
