@@ -83,6 +83,13 @@ try {
   await page.goto(`${base}/#channelexplorer`, { waitUntil: "domcontentloaded" });
   const frame = page.frameLocator('iframe[src*="plugin_entry.html?name=channelexplorer"]');
   await frame.locator('[data-testid="layer-node"], [data-testid="group-node"]').first().waitFor({ timeout: 60000 });
+  // The tab opens on the first run; a logdir with several runs needs --run picked.
+  const runSelect = frame.locator('select[data-testid="run-select-a"], [data-testid="run-select-a"] select').first();
+  if ((await runSelect.count()) && (await runSelect.inputValue()) !== runName) {
+    await runSelect.selectOption(runName);
+    await frame.locator(`[data-testid="side-a"][data-run="${runName}"]`).waitFor({ timeout: 60000 });
+    await page.waitForTimeout(1000);
+  }
 
   const node = await step(`layer node ${layerName} is found`, async () => {
     // The layer may sit inside collapsed module groups: expand the groups on its path.
@@ -183,8 +190,15 @@ try {
     await node.locator('[data-testid="heatmap"][aria-label*="channel cluster"]').waitFor({ timeout: 30000 });
     const box = await hm.boundingBox(); // the heatmap canvas itself
     const rows = Number(await hm.getAttribute("data-rows"));
-    // Row 0, first column: the first channel of the seriation.
-    await page.mouse.click(box.x + 1, box.y + (0.5 * box.height) / rows);
+    // Row 0, first column: the first channel of the seriation. Rows under 2 px
+    // (hundreds of channels) cannot be hit reliably by a whole-pixel click, so
+    // there the keyboard picks the cell: Enter on a fresh cursor opens row 0.
+    if (box.height / rows >= 2) {
+      await page.mouse.click(box.x + 1, box.y + (0.5 * box.height) / rows);
+    } else {
+      await hm.focus();
+      await page.keyboard.press("Enter");
+    }
     const first = String(clusters.order[0]);
     await frame.locator(`[data-testid="channel-card"][data-channel="${first}"]`).waitFor({ timeout: 30000 });
     log(`  heatmap row 0 under the cluster order is channel ${first}, as /channel_clusters orders it`);

@@ -26,24 +26,32 @@ export function Side({
   withSidebar: boolean;
   focus?: FocusRequest | null;
 }) {
-  const state = useAsync((signal) => api.layers({ run, step }, signal), [run, step]);
+  // The manifest keeps the (run, step) it was fetched for: while another one
+  // loads, the context stays that of the shown manifest, so no view asks the
+  // new run for the old run's layers or inputs.
+  const state = useAsync(
+    (signal) => api.layers({ run, step }, signal).then((manifest) => ({ run, step, manifest })),
+    [run, step],
+  );
   const ctx = useMemo<SideContext | null>(() => {
     if (!state.data) return null;
+    const { manifest } = state.data;
     return {
       side,
-      run,
-      step,
+      run: state.data.run,
+      step: state.data.step,
       settings,
-      layers: new Map(state.data.layers.map((l) => [l.name, l])),
-      classNames: state.data.class_names,
-      nInputs: state.data.n_inputs,
+      layers: new Map(manifest.layers.map((l) => [l.name, l])),
+      classNames: manifest.class_names,
+      nInputs: manifest.n_inputs,
     };
-  }, [state.data, side, run, step, settings]);
+  }, [state.data, side, settings]);
   if (state.error) return <ErrorBox error={state.error} title={`Could not load ${run} at step ${step}`} />;
   if (!ctx) return <Loading label={`Loading ${run}…`} />;
   return (
     <SideCtx.Provider value={ctx}>
-      <div className="ce-side" data-testid={`side-${side}`} data-run={run} data-step={step}>
+      {/* Keyed by run: no view keeps (and shows) another run's inputs or layers. */}
+      <div key={ctx.run} className="ce-side" data-testid={`side-${side}`} data-run={ctx.run} data-step={ctx.step}>
         {state.loading && <div className="ce-progress" role="progressbar" aria-label="Loading" />}
         <GraphView focus={focus} />
         {withSidebar && <DatasetSidebar />}
