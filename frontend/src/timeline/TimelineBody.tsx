@@ -9,6 +9,7 @@ import { TimelineHeatmap } from "./TimelineHeatmap";
 import { ColorLegend } from "./ColorLegend";
 import { TimelineLines } from "./TimelineLines";
 import { LayerDetails } from "./LayerDetails";
+import { GradNormSparklines } from "./GradNormSparklines";
 
 export function TimelineBody({
   data,
@@ -72,6 +73,7 @@ export function TimelineBody({
               <p className="ce-hint">This run has no scored layers.</p>
             )}
           </section>
+          <GradNormSparklines run={run} order={order} />
           {active && lastStep !== undefined && (
             <LayerDetails run={run.run} layer={active} step={lastStep} settings={settings} />
           )}
