@@ -29,10 +29,12 @@ def python_provider(logdir: str, samples: int = 0):
     return data_provider.MultiplexerDataProvider(mux, logdir)
 
 
-def rust_provider(logdir: str, samples: int = 0, expect_runs=()):
+def rust_provider(logdir: str, samples: int | None = 0, expect_runs=()):
     """The Rust data server (a subprocess that dies with this process).
 
-    Waits until every run in `expect_runs` has a manifest and the listing is stable.
+    `samples` is ``--samples_per_plugin channelexplorer=samples``; None keeps
+    TensorBoard's default retention. Waits until every run in `expect_runs`
+    has a manifest and the listing is stable.
     """
     from tensorboard import context
     from tensorboard.data import server_ingester
@@ -47,7 +49,7 @@ def rust_provider(logdir: str, samples: int = 0, expect_runs=()):
         logdir,
         reload_interval=0,  # load once
         channel_creds_type=grpc_util.ChannelCredsType.LOCAL,
-        samples_per_plugin={"channelexplorer": samples},
+        samples_per_plugin={} if samples is None else {"channelexplorer": samples},
     )
     ingester.start()
     dp = ingester.data_provider

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import warnings
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from tb_process import free_port
 from torch import nn
 
 from tensorboard_plugin_channelexplorer import ChannelExplorerWriter, metadata
@@ -188,12 +188,6 @@ def test_model_needing_extra_arguments_gives_a_clear_error(tmp_path):
 # ---------------------------------------------------------------- torch.distributed
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ddp_worker(rank, world, port, logdir):
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
@@ -231,7 +225,7 @@ def test_distributed_gather_to_rank0_writes_one_step(tmp_path):
     import torch.multiprocessing as mp
 
     logdir = str(tmp_path / "ddp")
-    mp.spawn(_ddp_worker, args=(2, _free_port(), logdir), nprocs=2, join=True)
+    mp.spawn(_ddp_worker, args=(2, free_port(), logdir), nprocs=2, join=True)
     reader = _reader(tmp_path)
     assert reader.runs() == ["ddp"]
     assert reader.steps("ddp") == [0, 1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 import urllib.parse
 
 import numpy as np
@@ -190,32 +189,6 @@ def long_logdir(tmp_path_factory):
     return root
 
 
-def _rust_default_provider(logdir):
-    """The Rust data server with TensorBoard's default retention (no --samples_per_plugin)."""
-    from tensorboard import context
-    from tensorboard.data import server_ingester
-    from tensorboard.util import grpc_util
-
-    try:
-        binary = server_ingester.get_server_binary()
-    except server_ingester.NoDataServerError as exc:  # pragma: no cover - depends on the platform
-        pytest.skip(f"no Rust data server: {exc}")
-    ingester = server_ingester.SubprocessServerDataIngester(
-        binary, logdir, reload_interval=0, channel_creds_type=grpc_util.ChannelCredsType.LOCAL, samples_per_plugin={})
-    ingester.start()
-    dp = ingester.data_provider
-    ctx = context.RequestContext()
-    deadline, previous = time.monotonic() + 60, None
-    while time.monotonic() < deadline:
-        listing = dp.list_blob_sequences(ctx, experiment_id="", plugin_name="channelexplorer")
-        signature = sorted((r, t, ts.max_step) for r, tags in listing.items() for t, ts in tags.items())
-        if signature and signature == previous:
-            break
-        previous = signature
-        time.sleep(0.25)
-    return dp
-
-
 @pytest.mark.parametrize("loader", ["python10", "rust10", "rust_default"])
 def test_downsampled_steps_are_reported_by_runs_and_timeline(long_logdir, loader):
     if loader == "python10":
@@ -223,7 +196,7 @@ def test_downsampled_steps_are_reported_by_runs_and_timeline(long_logdir, loader
     elif loader == "rust10":
         dp = rust_provider(long_logdir, samples=10, expect_runs=["long"])  # --samples_per_plugin channelexplorer=10
     else:
-        dp = _rust_default_provider(long_logdir)
+        dp = rust_provider(long_logdir, samples=None, expect_runs=["long"])  # TensorBoard's default retention
     client = make_client(dp)[2]
     (info,) = get_json(client, "/runs")["runs"]
     assert info["steps_written"] == 12 and info["downsampled"] is True
