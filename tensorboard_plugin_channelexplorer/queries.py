@@ -159,7 +159,7 @@ def param_stage(args):
     return param_choice(args, "stage", metadata.STAGES, "pre")
 
 
-def _fields(query) -> dict:
+def query_fields(query) -> dict:
     """The fields of a query dataclass (shallow, unlike `dataclasses.asdict`)."""
     return {f.name: getattr(query, f.name) for f in dataclasses.fields(query)}
 
@@ -189,7 +189,7 @@ class LayerQuery(StepQuery):
     def parse(cls, args, fn_default: str = "otsu") -> "LayerQuery":
         """Parses the parameters; `fn_default` is the route's default summary function."""
         base = StepQuery.parse(args)
-        return LayerQuery(**_fields(base), layer=param_str(args, "layer"), fn=param_fn(args, fn_default),
+        return LayerQuery(**query_fields(base), layer=param_str(args, "layer"), fn=param_fn(args, fn_default),
                           stage=param_stage(args))
 
 
@@ -201,7 +201,7 @@ class ThumbnailQuery(StepQuery):
 
     @classmethod
     def parse(cls, args) -> "ThumbnailQuery":
-        return cls(**_fields(StepQuery.parse(args)), index=param_int(args, "index"))
+        return cls(**query_fields(StepQuery.parse(args)), index=param_int(args, "index"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,7 +215,7 @@ class ScatterQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "ScatterQuery":
         base = LayerQuery.parse(args, fn_default="l2")
-        return cls(**_fields(base), method=param_choice(args, "method", SCATTER_METHODS, "tsne"),
+        return cls(**query_fields(base), method=param_choice(args, "method", SCATTER_METHODS, "tsne"),
                    seed=param_seed(args), k=param_int(args, "k", None, lo=1))
 
 
@@ -229,7 +229,7 @@ class JaccardQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "JaccardQuery":
         base = LayerQuery.parse(args)
-        return cls(**_fields(base), eta=param_eta(args), normalize=param_bool(args, "normalize", False))
+        return cls(**query_fields(base), eta=param_eta(args), normalize=param_bool(args, "normalize", False))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -243,7 +243,7 @@ class JaccardCellQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "JaccardCellQuery":
         base = LayerQuery.parse(args)
-        return cls(**_fields(base), eta=param_eta(args), i=param_int(args, "i", lo=0), j=param_int(args, "j", lo=0))
+        return cls(**query_fields(base), eta=param_eta(args), i=param_int(args, "i", lo=0), j=param_int(args, "j", lo=0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,7 +256,7 @@ class HierarchyQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "HierarchyQuery":
         base = LayerQuery.parse(args)
-        return cls(**_fields(base), eta=param_eta(args), seed=param_seed(args))
+        return cls(**query_fields(base), eta=param_eta(args), seed=param_seed(args))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -270,7 +270,7 @@ class HeatmapQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "HeatmapQuery":
         base = LayerQuery.parse(args)
-        return cls(**_fields(base), order=param_choice(args, "order", HEATMAP_ORDERS, "pairwise"),
+        return cls(**query_fields(base), order=param_choice(args, "order", HEATMAP_ORDERS, "pairwise"),
                    offset=param_int(args, "offset", 0, lo=0), limit=param_int(args, "limit", 256, lo=1, hi=4096))
 
 
@@ -292,7 +292,7 @@ class OverlayQuery(StepQuery):
         alpha = param_float(args, "alpha", 0.6)
         if not 0.0 <= alpha <= 1.0:
             raise InvalidArgumentError(f"parameter 'alpha' must be in [0, 1], got {alpha:g}", "alpha")
-        return cls(**_fields(base), layer=layer, index=index, channel=channel, alpha=alpha)
+        return cls(**query_fields(base), layer=layer, index=index, channel=channel, alpha=alpha)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,7 +309,7 @@ class DatasetQuery(StepQuery):
     @classmethod
     def parse(cls, args) -> "DatasetQuery":
         base = StepQuery.parse(args)
-        return cls(**_fields(base), fn=param_fn(args, "otsu"), stage=param_stage(args),
+        return cls(**query_fields(base), fn=param_fn(args, "otsu"), stage=param_stage(args),
                    reference=param_int(args, "reference", 0, lo=0), seed=param_seed(args), eta=param_eta(args),
                    k=param_int(args, "k", None, lo=1))
 

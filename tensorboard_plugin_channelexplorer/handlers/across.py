@@ -36,7 +36,7 @@ def _layer_record(reader: Reader, run: str, step: int, layer: str):
         return None
 
 
-def _layer_available(reader: Reader, run: str, step: int, layer: str, stage: str) -> bool:
+def layer_available(reader: Reader, run: str, step: int, layer: str, stage: str) -> bool:
     """True when `layer` is in the manifest at `step` with `stage` and its blob was kept."""
     record = _layer_record(reader, run, step, layer)
     return record is not None and record.has_stage(stage) and reader.has_data(run, step, layer)
@@ -94,7 +94,7 @@ def _timeline_run(ctx: HandlerContext, run: str, fn: str, stage: str) -> dict:
                 row.append(stored)
                 continue
             labels = labels_at.get(step)
-            if labels is None or labels.size < 2 or not _layer_available(reader, run, step, layer, stage):
+            if labels is None or labels.size < 2 or not layer_available(reader, run, step, layer, stage):
                 row.append(None)
                 continue
             score = None
@@ -149,7 +149,7 @@ def _trajectory_steps(reader: Reader, q: TrajectoryQuery) -> list:
     """The steps a trajectory shows: those asked for, or every step with the layer's data (thinned)."""
     available = reader.steps(q.run)
     if q.steps is None:
-        steps = [s for s in available if _layer_available(reader, q.run, s, q.layer, q.stage)]
+        steps = [s for s in available if layer_available(reader, q.run, s, q.layer, q.stage)]
         if not steps:
             if not any(_layer_record(reader, q.run, s, q.layer) is not None for s in available):
                 raise InvalidArgumentError(f"unknown layer {q.layer!r} in run {q.run!r}", "layer")

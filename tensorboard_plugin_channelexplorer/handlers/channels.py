@@ -17,10 +17,10 @@ import numpy as np
 
 from tensorboard_plugin_channelexplorer import metadata
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
-from tensorboard_plugin_channelexplorer.handlers.across import _layer_available
+from tensorboard_plugin_channelexplorer.handlers.across import layer_available
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
-    SCATTER_METHODS, LayerQuery, StepQuery, _fields, param_choice, param_float, param_fn, param_int, param_seed,
+    SCATTER_METHODS, LayerQuery, StepQuery, query_fields, param_choice, param_float, param_fn, param_int, param_seed,
     param_stage, param_str,
 )
 
@@ -51,7 +51,7 @@ class ChannelClustersQuery(LayerQuery):
         aspect = param_float(args, "aspect", 1.0)
         if not 0.0 < aspect <= MAX_ASPECT:
             raise InvalidArgumentError(f"parameter 'aspect' must be in (0, {MAX_ASPECT:g}], got {aspect:g}", "aspect")
-        return cls(**_fields(base), k=param_int(args, "k", None, lo=1), aspect=aspect)
+        return cls(**query_fields(base), k=param_int(args, "k", None, lo=1), aspect=aspect)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +64,7 @@ class ChannelCardQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "ChannelCardQuery":
         base = LayerQuery.parse(args)
-        return cls(**_fields(base), channel=param_int(args, "channel", lo=0),
+        return cls(**query_fields(base), channel=param_int(args, "channel", lo=0),
                    top_k=param_int(args, "top_k", 9, lo=1, hi=MAX_TOP_K))
 
 
@@ -80,7 +80,7 @@ class ChannelEmbeddingQuery(LayerQuery):
     @classmethod
     def parse(cls, args) -> "ChannelEmbeddingQuery":
         base = LayerQuery.parse(args)
-        return cls(**_fields(base), method=param_choice(args, "method", SCATTER_METHODS, "tsne"),
+        return cls(**query_fields(base), method=param_choice(args, "method", SCATTER_METHODS, "tsne"),
                    seed=param_seed(args), source=param_choice(args, "source", EMBEDDING_SOURCES, "activations"),
                    threshold=_param_fraction(args, "threshold", 0.3))
 
@@ -102,7 +102,7 @@ class ChannelEdgesQuery(StepQuery):
         if source == target:
             raise InvalidArgumentError(f"parameters 'source' and 'target' must name two layers, got {source!r} twice",
                                        "target")
-        return cls(**_fields(base), source=source, target=target, fn=param_fn(args, "otsu"), stage=param_stage(args),
+        return cls(**query_fields(base), source=source, target=target, fn=param_fn(args, "otsu"), stage=param_stage(args),
                    threshold=_param_fraction(args, "threshold", 0.5))
 
 
@@ -182,7 +182,7 @@ def _history(ctx: HandlerContext, q: ChannelCardQuery) -> dict:
 
     reader = ctx.reader
     steps = reader.steps(q.run)
-    present = [s for s in steps if _layer_available(reader, q.run, s, q.layer, q.stage)]
+    present = [s for s in steps if layer_available(reader, q.run, s, q.layer, q.stage)]
     sources = [(q.run, s, None) for s in present] + [(q.run, s, q.layer) for s in present]
 
     def compute():
