@@ -70,13 +70,15 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
   /** Saves `format` from the export menu of a layer-node panel (a kind) or of any view (a locator). */
   const download = async (panel, format, pg = page) => {
     const p = typeof panel === "string" ? node.locator(`[data-testid="panel-${panel}"]`) : panel;
-    await p.locator('[data-testid="export-btn"]').first().click();
+    const item = p.locator(`[data-testid="export-${format}"]`).first();
     // A panel still loading answers "No data yet" and stays open: retry until it has loaded.
+    // A re-render (a reload, a layout change) can close the menu under the click: open it again.
     let dl = null;
     for (let tries = 0; !dl && tries < 60; tries++) {
+      if (!(await item.isVisible())) await p.locator('[data-testid="export-btn"]').first().click();
       [dl] = await Promise.all([
         pg.waitForEvent("download", { timeout: 2000 }).catch(() => null),
-        p.locator(`[data-testid="export-${format}"]`).first().click(),
+        item.click({ timeout: 5000 }).catch(() => null),
       ]);
     }
     if (!dl) fail(`no ${format} download from the ${panel} panel`);
