@@ -26,10 +26,16 @@ TRAJECTORY_ALIGNS = ("procrustes", "none")
 MAX_TRAJECTORY_STEPS = 50
 # Runs one /timeline request compares at most.
 MAX_TIMELINE_RUNS = 32
-# Most inputs N of an N x N Jaccard computation (/jaccard, /hierarchy, /dataset,
-# /diff): past it a request answers 400 instead of building and serializing a
-# huge matrix (4096^2 cells is ~100 MB of JSON already).
+# Most inputs N of an N x N Jaccard computation. Past it /jaccard and
+# /hierarchy work on a seeded class-stratified sample of this many inputs
+# (and say so in `sampled`), while /diff and /suspects answer 400: 4096^2
+# cells are ~100 MB of JSON already.
 MAX_MATRIX_INPUTS = 4096
+# Most inputs of a step /jaccard, /hierarchy and /dataset accept at all (they
+# sample past MAX_MATRIX_INPUTS; /dataset keeps its clustering of every
+# input, the part that grows with N). Measured with
+# `benchmarks/bench_views.py --matrix`; past it a request answers 400.
+MAX_SAMPLED_INPUTS = 65536
 # Most inputs N one /scatter embeds, and one /trajectory frame (every method:
 # the clustering runs for all of them). Past it a request answers 400; log
 # fewer probe inputs. t-SNE (openTSNE, FFT) of 16,384 inputs takes seconds
@@ -49,6 +55,14 @@ def check_matrix_inputs(n: int, parameter: str = "run") -> None:
     if n > MAX_MATRIX_INPUTS:
         raise InvalidArgumentError(
             f"this step has N={n} inputs; N x N similarity views are limited to N <= {MAX_MATRIX_INPUTS} "
+            "(log fewer probe inputs)", parameter)
+
+
+def check_sampled_inputs(n: int, parameter: str = "run") -> None:
+    """Raises InvalidArgumentError (400) when a sampling similarity view gets more than `MAX_SAMPLED_INPUTS` inputs."""
+    if n > MAX_SAMPLED_INPUTS:
+        raise InvalidArgumentError(
+            f"this step has N={n} inputs; the similarity views sample at most N <= {MAX_SAMPLED_INPUTS} "
             "(log fewer probe inputs)", parameter)
 
 
@@ -221,15 +235,17 @@ class ScatterQuery(LayerQuery):
 
 @dataclasses.dataclass(frozen=True)
 class JaccardQuery(LayerQuery):
-    """``/jaccard``: the threshold ``eta`` and ``normalize``."""
+    """``/jaccard``: the threshold ``eta``, ``normalize`` and the ``seed`` of the sample past `MAX_MATRIX_INPUTS`."""
 
     eta: float = 0.2
     normalize: bool = False
+    seed: int = 0
 
     @classmethod
     def parse(cls, args) -> "JaccardQuery":
         base = LayerQuery.parse(args)
-        return cls(**query_fields(base), eta=param_eta(args), normalize=param_bool(args, "normalize", False))
+        return cls(**query_fields(base), eta=param_eta(args), normalize=param_bool(args, "normalize", False),
+                   seed=param_seed(args))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,7 +264,7 @@ class JaccardCellQuery(LayerQuery):
 
 @dataclasses.dataclass(frozen=True)
 class HierarchyQuery(LayerQuery):
-    """``/hierarchy``: ``eta`` and ``seed``."""
+    """``/hierarchy``: ``eta`` and ``seed`` (of the subclusters, and of the sample past `MAX_MATRIX_INPUTS`)."""
 
     eta: float = 0.2
     seed: int = 0

@@ -257,7 +257,7 @@ def test_live_load(tmp_path):
 
 
 def test_matrix_cap_answers_400(monkeypatch):
-    """Past MAX_MATRIX_INPUTS inputs the N x N views answer 400 naming the cap, without computing."""
+    """Past MAX_SAMPLED_INPUTS (sampling views) or MAX_MATRIX_INPUTS (/diff) inputs: 400 naming the cap."""
     import urllib.parse as up
 
     from conftest import python_provider
@@ -269,6 +269,7 @@ def test_matrix_cap_answers_400(monkeypatch):
     with tempfile.TemporaryDirectory() as root:
         fx.write_synthetic_run(root, "main", steps=(0,), n_inputs=24)
         monkeypatch.setattr(queries, "MAX_MATRIX_INPUTS", 10)
+        monkeypatch.setattr(queries, "MAX_SAMPLED_INPUTS", 10)
         plugin, _, client = make_client(python_provider(root))
         routes = plugin.get_plugin_apps()
         for route, params in [("/jaccard", {}), ("/hierarchy", {}), ("/dataset", {}),

@@ -13,12 +13,12 @@ import io
 
 import numpy as np
 
-from tensorboard_plugin_channelexplorer import metadata
+from tensorboard_plugin_channelexplorer import metadata, queries
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
     DatasetQuery, HeatmapQuery, HierarchyQuery, JaccardCellQuery, JaccardQuery, LayerQuery, OverlayQuery,
-    ScatterQuery, check_embed_inputs, check_k, check_matrix_inputs,
+    ScatterQuery, check_embed_inputs, check_k, check_sampled_inputs,
 )
 
 
@@ -29,9 +29,9 @@ def _matrix(ctx: HandlerContext, q: LayerQuery) -> tuple[int, np.ndarray]:
 
 
 def _similarity_inputs(ctx: HandlerContext, q: LayerQuery) -> tuple:
-    """``(step, matrix, labels, class_names)`` of an N x N view, N checked against `MAX_MATRIX_INPUTS`."""
+    """``(step, matrix, labels, class_names)`` of a view that samples past `MAX_MATRIX_INPUTS` inputs."""
     step, mat = _matrix(ctx, q)
-    check_matrix_inputs(mat.shape[0])
+    check_sampled_inputs(mat.shape[0])
     return step, mat, ctx.labels(q.run, step), list(ctx.reader.typed_manifest(q.run, step).class_names)
 
 
@@ -57,15 +57,19 @@ def scatter(ctx: HandlerContext, q: ScatterQuery):
 
 
 def jaccard(ctx: HandlerContext, q: JaccardQuery):
-    """``/jaccard``: pairwise Jaccard similarity of top channels (paper V-E)."""
+    """``/jaccard``: pairwise Jaccard similarity of top channels (paper V-E), sampled past `MAX_MATRIX_INPUTS`."""
     step, mat, labels, class_names = _similarity_inputs(ctx, q)
+    cap = queries.MAX_MATRIX_INPUTS
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import jaccard as view
 
-        return view.jaccard_view(mat, labels, eta=q.eta, normalize=q.normalize)
+        return view.jaccard_view(mat, labels, eta=q.eta, normalize=q.normalize, max_inputs=cap,
+                                 random_state=q.seed)
 
-    return ctx.view_json("jaccard", _sources(q, step), (q.fn, q.stage, q.eta, q.normalize), compute,
+    # The seed changes the answer only when the step is sampled.
+    seed = q.seed if mat.shape[0] > cap else 0
+    return ctx.view_json("jaccard", _sources(q, step), (q.fn, q.stage, q.eta, q.normalize, seed, cap), compute,
                          extra=dict(class_names=class_names, layer=q.layer, fn=q.fn, stage=q.stage))
 
 
@@ -83,15 +87,17 @@ def jaccard_cell(ctx: HandlerContext, q: JaccardCellQuery) -> dict:
 
 
 def hierarchy(ctx: HandlerContext, q: HierarchyQuery):
-    """``/hierarchy``: confusion hierarchy of classes (paper V-E)."""
+    """``/hierarchy``: confusion hierarchy of classes (paper V-E), sampled past `MAX_MATRIX_INPUTS`."""
     step, mat, labels, class_names = _similarity_inputs(ctx, q)
+    cap = queries.MAX_MATRIX_INPUTS
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import hierarchy as view
 
-        return view.confusion_hierarchy(mat, labels, class_names, eta=q.eta, random_state=q.seed)
+        return view.confusion_hierarchy(mat, labels, class_names, eta=q.eta, random_state=q.seed,
+                                        max_inputs=cap)
 
-    return ctx.view_json("hierarchy", _sources(q, step), (q.fn, q.stage, q.eta, q.seed), compute)
+    return ctx.view_json("hierarchy", _sources(q, step), (q.fn, q.stage, q.eta, q.seed, cap), compute)
 
 
 def heatmap(ctx: HandlerContext, q: HeatmapQuery):
@@ -187,7 +193,7 @@ def dataset(ctx: HandlerContext, q: DatasetQuery):
         raise InvalidArgumentError(f"no layer was summarized at stage {q.stage!r} at step {step}", "stage")
     arrays = reader.inputs(q.run, step)
     labels = np.asarray(arrays[metadata.KEY_LABELS], dtype=np.int64)
-    check_matrix_inputs(labels.shape[0])
+    check_sampled_inputs(labels.shape[0])
     mats, used, skipped, first_error = [], [], [], None
     for name in layers:
         try:

@@ -7,7 +7,8 @@ of ``r`` and one input of ``c``, then averaged over layers (every layer counts
 the same). For ``c = r`` the pairs are distinct inputs, i.e. the reference's
 within-class similarity, which is below 1 unless its inputs agree perfectly.
 To scale to 10,000 inputs the pairs are taken from a deterministic (seeded)
-sample of at most ``max(8, min(128, 4096 // K))`` inputs per class.
+sample of at most ``max(8, min(128, 4096 // K))`` inputs per class
+(`similarity_sample`; the response's ``sampled`` field says which).
 
 Representative inputs (paper: X-Means "across all layers and images", one
 exemplar per cluster): every layer's summaries are standardized per channel
@@ -39,10 +40,11 @@ from ._validate import (
     ints,
     single_threaded_view,
 )
+from .sampling import sample_info
 from .xmeans import xmeans
 
-__all__ = ["REP_K_MAX", "LAYER_DIMS", "FINAL_DIMS", "class_similarity", "reduce_layers",
-           "representatives", "dataset_view"]
+__all__ = ["REP_K_MAX", "LAYER_DIMS", "FINAL_DIMS", "per_class_cap", "similarity_sample", "class_similarity",
+           "reduce_layers", "representatives", "dataset_view"]
 
 REP_K_MAX = 5
 LAYER_DIMS = 32
@@ -80,6 +82,18 @@ def _sample_per_class(labels, cap, rng):
     return picked
 
 
+def per_class_cap(n_classes: int) -> int:
+    """Inputs per class the similarity pairs are drawn from: ``max(8, min(128, 4096 // K))``."""
+    return int(max(8, min(128, 4096 // max(1, n_classes))))
+
+
+def similarity_sample(labels, random_state=0) -> np.ndarray:
+    """Original indices (ascending) of the inputs `class_similarity` pairs up, for `random_state`."""
+    labels = np.asarray(labels, dtype=np.int64)
+    picked = _sample_per_class(labels, per_class_cap(np.unique(labels).size), np.random.default_rng(random_state))
+    return np.sort(np.concatenate(list(picked.values())))
+
+
 def class_similarity(layers, labels, reference, eta=_jaccard.DEFAULT_ETA, random_state=0):
     """Mean Jaccard of every class to ``reference``, per layer.
 
@@ -88,10 +102,8 @@ def class_similarity(layers, labels, reference, eta=_jaccard.DEFAULT_ETA, random
         ``per_layer`` float64 ``[L, K]`` (rows: layers, columns: ``classes``).
     """
     classes = np.unique(labels)
-    cap = int(max(8, min(128, 4096 // max(1, classes.size))))
-    picked = _sample_per_class(labels, cap, np.random.default_rng(random_state))
-    sample = np.concatenate([picked[int(c)] for c in classes])
-    owner = np.concatenate([np.full(picked[int(c)].size, j) for j, c in enumerate(classes)])
+    sample = similarity_sample(labels, random_state)
+    owner = np.searchsorted(classes, labels[sample])
     ref_pos = np.flatnonzero(owner == int(np.flatnonzero(classes == reference)[0]))
     per_layer = np.zeros((len(layers), classes.size))
     onehot = (owner[:, None] == np.arange(classes.size)[None, :]).astype(np.float64)
@@ -205,7 +217,11 @@ def dataset_view(layer_summaries, labels, reference=0, k=None, random_state=0, p
         similarity}]``, ``layer_similarity`` (``[L][K]`` aligned with
         ``classes``), ``predictions``, ``probabilities``, ``accuracy`` (None
         when no predictions), ``representatives`` (flat list, by class) and
-        ``representatives_by_class`` ``{str(class): [indices]}``.
+        ``representatives_by_class`` ``{str(class): [indices]}``,
+        ``sampled`` (the inputs the similarities were computed from, as
+        `views.sampling.sample_info` with ``how`` naming the per-class cap;
+        None when every input was used; representatives always come from
+        every input).
     """
     layers, labels = _check_layers(layer_summaries, labels)
     n = labels.size
@@ -262,4 +278,13 @@ def dataset_view(layer_summaries, labels, reference=0, k=None, random_state=0, p
         "accuracy": accuracy,
         "representatives": [i for c in sorted(reps) for i in reps[c]],
         "representatives_by_class": {str(c): reps[c] for c in sorted(reps)},
+        "sampled": _sampled_field(labels, random_state),
     }
+
+
+def _sampled_field(labels: np.ndarray, random_state: int) -> dict | None:
+    info = sample_info(labels, similarity_sample(labels, random_state), random_state)
+    if info is not None:
+        cap = per_class_cap(np.unique(labels).size)
+        info["how"] = f"up to {cap} inputs per class, seed {random_state}"
+    return info

@@ -19,6 +19,14 @@ Levels: root -> superclasses -> classes -> subclasses.
   ``n_class // 2`` (every subclass has >= 2 inputs).
 - Representatives: at every node the input closest (Euclidean, summary space)
   to the mean summary vector of the node's inputs.
+- Past ``max_inputs`` inputs everything above runs on a seeded
+  class-stratified sample (`views.sampling`). Cell ``(u, v)`` of the class
+  matrix is then the mean over the sampled pairs, an unbiased estimate of the
+  mean over all pairs (uniform sampling within each class, distinct pairs on
+  the diagonal), whose error shrinks as the per-class samples grow.
+  ``benchmarks/bench_views.py --matrix`` measures the error against the exact
+  matrix. An exact class matrix would cost ``O(N^2 C)`` (every pair's
+  overlap), seconds at 10,000 inputs and minutes at 50,000.
 - Class nodes also list ``outliers``, with the rule of ``views.scatter``, and
   ``suspects``: the class's inputs flagged by ``views.suspects`` at this layer
   (another class is nearer than their own), highest score first.
@@ -40,6 +48,7 @@ from ._validate import (
     ints,
     single_threaded_view,
 )
+from .sampling import sample_info, stratified_sample
 from .scatter import outliers as _outliers
 from .suspects import ranking as _ranking
 from .suspects import suspect_scores as _suspect_scores
@@ -54,6 +63,15 @@ def _representative(X: np.ndarray, idx: np.ndarray) -> int:
     pts = X[idx]
     d = np.einsum("ij,ij->i", pts - pts.mean(axis=0), pts - pts.mean(axis=0))
     return int(idx[int(np.argmin(d))])
+
+
+def _to_original(node: dict, rows: np.ndarray) -> None:
+    """Rewrites a tree's input indices (positions in the sample) as original input indices, in place."""
+    for key in ("inputs", "representatives", "outliers", "suspects"):
+        if key in node:
+            node[key] = [int(rows[i]) for i in node[key]]
+    for child in node.get("children", ()):
+        _to_original(child, rows)
 
 
 def cut_height(heights: np.ndarray, baseline: float) -> float:
@@ -96,7 +114,7 @@ def subclusters(X, random_state=0, k_max: int = SUB_K_MAX) -> np.ndarray:
 
 
 @single_threaded_view
-def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random_state=0) -> dict:
+def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random_state=0, max_inputs=None) -> dict:
     """Builds the confusion hierarchy of a layer.
 
     Args:
@@ -104,7 +122,12 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
         labels: ``[N]`` class ids, each < ``len(class_names)``.
         class_names: name of every class id.
         eta: Jaccard top-channel fraction, in (0, 1].
-        random_state: seed of the subclass clustering.
+        random_state: seed of the subclass clustering and of the sample.
+        max_inputs: None for every input; else past this many inputs the
+            hierarchy is built from a seeded class-stratified sample of this
+            many (`views.sampling.stratified_sample`): the class matrix is
+            then an estimate (module docstring), and the tree lists sampled
+            inputs only (by their original index).
 
     Returns:
         JSON-ready dict: ``tree`` (nested ``{name, size, representatives,
@@ -113,7 +136,9 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
         ``children``), ``classes`` (class ids present), ``class_matrix``
         (class mean Jaccard over ``classes``), ``linkage`` (scipy linkage rows
         ``[a, b, height, count]`` over ``classes``, empty for one class) and
-        ``cut`` (the cut height, or None).
+        ``cut`` (the cut height, or None), ``exact`` (False when sampled)
+        and ``sampled`` (`views.sampling.sample_info`, with the inputs per
+        class; None when every input is used).
     """
     S = check_matrix(S, "S")
     n = S.shape[0]
@@ -128,6 +153,9 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
         raise ValueError(
             f"labels hold class id {int(labels.max())} but class_names has only {len(names)} entries"
         )
+    rows = np.arange(n) if max_inputs is None else stratified_sample(labels, max_inputs, random_state)
+    sampled = sample_info(labels, rows, random_state)
+    S, labels, n = S[rows], labels[rows], rows.size
 
     J = _jaccard.jaccard_matrix(S, eta)
     classes = np.unique(labels)
@@ -194,6 +222,8 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
         "representatives": [_representative(S, np.arange(n))],
         "children": supers,
     }
+    if sampled is not None:
+        _to_original(tree, rows)
     return {
         "tree": tree,
         "classes": ints(classes),
@@ -201,4 +231,6 @@ def confusion_hierarchy(S, labels, class_names, eta=_jaccard.DEFAULT_ETA, random
         "linkage": linkage_rows,
         "cut": cut,
         "eta": eta,
+        "exact": sampled is None,
+        "sampled": sampled,
     }

@@ -32,6 +32,11 @@ Class-level matrix: cell ``(u, v)`` is the mean of ``J_ij`` over ``i`` in
 class ``u`` and ``j`` in class ``v``; on the diagonal the mean runs over pairs
 ``i != j`` (the trivial ``J_ii = 1`` are left out); a class with one input gets
 1.0 there.
+
+Past ``max_inputs`` inputs `jaccard_view` shows a seeded class-stratified
+sample (`views.sampling`): ``order`` holds the original input indices of the
+rows, so thumbnails, sample ids and `jaccard_cell` still address the right
+inputs, and ``sampled`` says how many of how many are shown.
 """
 
 from __future__ import annotations
@@ -46,11 +51,13 @@ from ._validate import (
     check_int,
     check_labels,
     check_matrix,
+    check_random_state,
     floats,
     group_by_class,
     ints,
     single_threaded_view,
 )
+from .sampling import sample_info, stratified_sample
 
 __all__ = ["DEFAULT_ETA", "DEFAULT_FLOOR", "n_top", "top_channel_sets", "jaccard_from_sets", "jaccard_matrix",
            "class_mean_matrix", "jaccard_view", "jaccard_cell"]
@@ -156,7 +163,8 @@ def class_mean_matrix(J: np.ndarray, labels: np.ndarray, classes: np.ndarray) ->
 
 
 @single_threaded_view
-def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False, floor=DEFAULT_FLOOR) -> dict:
+def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False, floor=DEFAULT_FLOOR, max_inputs=None,
+                 random_state=0) -> dict:
     """The Jaccard similarity view.
 
     Args:
@@ -167,23 +175,34 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False, floor=DEFAULT_FLOO
             off-diagonal similarities (the colour domain; the frontend clips),
             else ``[0, 1]``. ``matrix`` always holds the raw values of Eq. 1.
         floor: only channels with a summary above it enter a set.
+        max_inputs: None for every input; else past this many inputs the
+            matrix covers a seeded class-stratified sample of this many
+            (`views.sampling.stratified_sample`; every class keeps inputs).
+        random_state: seed of that sample.
 
     Returns:
         JSON-ready dict: ``eta``, ``top`` (A, the largest set size),
-        ``floor``, ``empty`` (indices of the inputs without any channel
-        above ``floor``; their row is 0 off the diagonal), ``channels`` (C), ``order``
-        (input index of each matrix row/column, grouped by class, stable within
-        a class), ``matrix`` (``[N, N]`` in ``order``), ``classes`` (class id
-        of each group), ``class_boundaries`` (start of each group in ``order``,
-        then N), ``class_matrix`` (``[K, K]`` class means over ``classes``),
-        ``labels`` (class id of each row), ``range`` and ``normalized``.
+        ``floor``, ``empty`` (input indices of the shown inputs without any
+        channel above ``floor``; their row is 0 off the diagonal), ``channels``
+        (C), ``order`` (original input index of each matrix row/column,
+        grouped by class, ascending within a class), ``matrix`` (``[M, M]`` in
+        ``order``, M the inputs shown), ``classes`` (class id of each group),
+        ``class_boundaries`` (start of each group in ``order``, then M),
+        ``class_matrix`` (``[K, K]`` class means over ``classes``, of the
+        shown inputs), ``labels`` (class id of each row), ``range``,
+        ``normalized`` and ``sampled`` (`views.sampling.sample_info`: None
+        when every input is shown).
     """
     S = check_matrix(S, "S", dtype=np.float32)
-    n, c = S.shape
-    labels = check_labels(labels, n)
+    labels = check_labels(labels, S.shape[0])
     eta = check_eta(eta)
     normalize = bool(normalize)
     floor = _check_floor(floor)
+    random_state = check_random_state(random_state)
+    rows = np.arange(S.shape[0]) if max_inputs is None else stratified_sample(labels, max_inputs, random_state)
+    sampled = sample_info(labels, rows, random_state)
+    S, labels = S[rows], labels[rows]
+    n, c = S.shape
 
     B = top_channel_sets(S, eta, floor)
     J = jaccard_from_sets(B)
@@ -198,9 +217,9 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False, floor=DEFAULT_FLOO
         "eta": eta,
         "top": n_top(eta, c),
         "floor": floor,
-        "empty": ints(np.flatnonzero(~B.any(axis=1))),
+        "empty": ints(rows[np.flatnonzero(~B.any(axis=1))]),
         "channels": c,
-        "order": ints(order),
+        "order": ints(rows[order]),
         "matrix": floats(Jo),
         "classes": ints(classes),
         "class_boundaries": ints(boundaries),
@@ -208,6 +227,7 @@ def jaccard_view(S, labels, eta=DEFAULT_ETA, normalize=False, floor=DEFAULT_FLOO
         "labels": ints(labels[order]),
         "range": [lo, hi],
         "normalized": normalize,
+        "sampled": sampled,
     }
 
 
