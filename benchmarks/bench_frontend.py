@@ -6,10 +6,13 @@ every route from a local mock server (so only the frontend is timed, not the
 backend's views), drives Debian's Chromium with ``benchmarks/bench_frontend.mjs``
 (playwright-core from ``frontend/node_modules``) and prints a table.
 
-Big-model case: a randomly initialised ResNet-152 layout (``big_models.py``;
-155 conv-BN-ReLU chains, 2 pools and 50 bottleneck blocks logged: 207 layers
-over 310 conv and BN modules) is logged through the real writer into a
-temporary logdir; ``log_layers`` + ``flush`` is timed against a plain
+Big-model case: a randomly initialised plain-torch model from
+``big_models.py`` (``--big-model``): the DenseNet-201 layout by default (every
+layer ``discover_layers`` offers, blocks included: 404 logged layers, 220,864
+channels per input, over 713 modules), or the ResNet-152 layout (155
+conv-BN-ReLU chains, 2 pools and 50 bottleneck blocks: 207 layers over 310
+conv and BN modules). It is logged through the real writer into a temporary
+logdir; ``log_layers`` + ``flush`` is timed against a plain
 ``no_grad`` forward (medians of ``--big-reps`` of each, alternated, after a
 warm-up; the first call, which discovers the layers and extracts the graph,
 separately; one torch thread by default, see ``--threads``). A real
@@ -22,7 +25,7 @@ TensorBoard's own RSS (tensorboard plus its data server).
 Usage::
 
     python benchmarks/bench_frontend.py [--repeats 3] [--only mock|big]
-        [--big-batch 8] [--big-size 224] [--big-reps 3] [--threads 1]
+        [--big-model densenet201|resnet152] [--big-batch 8] [--big-size 224] [--big-reps 3] [--threads 1]
 
 Targets: first paint <= 2 s, heatmap draw <= 300 ms.
 """
@@ -51,6 +54,8 @@ PREFIX = "/data/plugin/channelexplorer/"
 N_INPUTS = 200
 N_CLASSES = 10
 BIG_CHANNELS = 2048
+# The big models of `big_models.py` the big-model case can log, with the names printed.
+BIG_MODELS = {"densenet201": "DenseNet-201", "resnet152": "ResNet-152"}
 
 PAGE = """<!DOCTYPE html>
 <head><base href="data/plugin/channelexplorer/" /></head>
@@ -211,21 +216,21 @@ def _load_average() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
-def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) -> list:
-    """Logs the ResNet-152 layout into `logdir` (1 + `reps` steps); rows of timings."""
+def _log_big_model(logdir: str, name: str, batch: int, size: int, reps: int, threads: int) -> list:
+    """Logs the big model `name` (a ``big_models`` builder) into `logdir` (1 + `reps` steps); rows of timings."""
     import torch
 
     torch.set_num_threads(threads)
 
     sys.path.insert(0, os.path.join(REPO, "benchmarks"))
     sys.path.insert(0, REPO)
-    from big_models import resnet152
+    import big_models
 
     from tensorboard_plugin_channelexplorer.capture import discover_layers
     from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
 
     n_classes = 4
-    model = resnet152(num_classes=n_classes)
+    model = getattr(big_models, name)(num_classes=n_classes)
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(batch, 3, size, size, generator=gen)
     y = torch.arange(batch) % n_classes
@@ -242,7 +247,7 @@ def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) 
         return time.perf_counter() - t0
 
     forward()  # warm-up: allocator, oneDNN primitives
-    writer = ChannelExplorerWriter(os.path.join(logdir, "resnet152"))
+    writer = ChannelExplorerWriter(os.path.join(logdir, name))
     try:
         step = [0]
 
@@ -265,7 +270,7 @@ def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) 
         writer.close()
     shape = f"{batch}x3x{size}x{size}"
     return [
-        (f"forward, ResNet-152 layout ({shape}, no_grad)", fwd, None, "s", f"median of {reps}, alternated with log_layers; {threads} torch thread(s)"),
+        (f"forward, {BIG_MODELS[name]} layout ({shape}, no_grad)", fwd, None, "s", f"median of {reps}, alternated with log_layers; {threads} torch thread(s)"),
         ("log_layers + flush, later calls", logged, None, "s",
          f"{logged / fwd:.1f}x the forward; {len(layers)} layers; capture {part['capture']:.2f} s, "
          f"thumbnails {part['thumbnails']:.2f} s, write {part['write']:.2f} s"),
@@ -274,14 +279,14 @@ def _log_big_model(logdir: str, batch: int, size: int, reps: int, threads: int) 
     ]
 
 
-def big_model_rows(batch: int, size: int, reps: int, threads: int, repeats: int) -> list:
+def big_model_rows(name: str, batch: int, size: int, reps: int, threads: int, repeats: int) -> list:
     """The big-model case: logging, then the tab on a real TensorBoard; rows for the table."""
     sys.path.insert(0, REPO)
     from tests.tb_process import start_tensorboard, stop
 
     with tempfile.TemporaryDirectory(prefix="ce-bench-big-") as tmp:
         logdir = os.path.join(tmp, "logs")
-        rows = _log_big_model(logdir, batch, size, reps, threads)
+        rows = _log_big_model(logdir, name, batch, size, reps, threads)
         proc, base = start_tensorboard(logdir, log_path=os.path.join(tmp, "tb.log"), timeout=180)
         try:
             tb_loaded = _group_rss_mib(proc.pid)
@@ -362,6 +367,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3, help="browser runs per measurement (median reported)")
     ap.add_argument("--only", choices=("mock", "big"), default=None, help="run one case only")
+    ap.add_argument("--big-model", choices=sorted(BIG_MODELS), default="densenet201", help="the big model's layout")
     ap.add_argument("--big-batch", type=int, default=8, help="inputs per log_layers call of the big model")
     ap.add_argument("--big-size", type=int, default=224, help="image side of the big model's inputs")
     ap.add_argument("--big-reps", type=int, default=3, help="timed forwards and log_layers calls (median)")
@@ -383,7 +389,7 @@ def main() -> None:
         if args.only is None:
             print()
         _print_rows(f"big model on a real TensorBoard, browser medians of {args.repeats}",
-                    big_model_rows(args.big_batch, args.big_size, args.big_reps, args.threads, args.repeats))
+                    big_model_rows(args.big_model, args.big_batch, args.big_size, args.big_reps, args.threads, args.repeats))
     print(f"load average after: {_load_average()}")
 
 

@@ -6,10 +6,13 @@ import such packages at the same moment (request threads, compute-pool
 workers and the warm-up thread do) can be handed a partially initialized
 module: Python's per-module import locks detect the cross-thread cycle and
 let one thread see the other's unfinished module, which reached users as a
-500 from ``/dataset`` and ``/scatter``. Every route therefore calls
+500 from ``/dataset`` and ``/scatter``. Every view route therefore calls
 `ensure_views_loaded` first, and the heavy embedding packages go through
 `import_module`; both import under one process-wide lock. Once loaded, a call
-is a flag check or a ``sys.modules`` lookup.
+is a flag check or a ``sys.modules`` lookup. Routes that only read stored data
+(``/runs``, ``/graph``...) import nothing at request time and skip the wait
+(``json_route(views=False)``), and the warm-up thread calls
+`ensure_views_loaded` as soon as TensorBoard starts.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ VIEW_MODULES = (
     "tensorboard_plugin_channelexplorer.views.hierarchy",
     "tensorboard_plugin_channelexplorer.views.jaccard",
     "tensorboard_plugin_channelexplorer.views.overlay",
+    "tensorboard_plugin_channelexplorer.views.sampling",
     "tensorboard_plugin_channelexplorer.views.scatter",
     "tensorboard_plugin_channelexplorer.views.suspects",
     "tensorboard_plugin_channelexplorer.views.timeline",

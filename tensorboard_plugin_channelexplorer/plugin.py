@@ -160,32 +160,32 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
         return static_files.serve(request, static_files.relative_path(request))
 
     # ---------------------------------------------------------------- routes
-    @json_route
+    @json_route(views=False)
     def runs_route(self, ctx, args):
         """``/runs``: runs, steps and downsampling report."""
         return data.runs(ctx)
 
-    @json_route
+    @json_route(views=False)
     def layers_route(self, ctx, args):
         """``/layers``: the manifest of a step."""
         return data.layers(ctx, queries.StepQuery.parse(args))
 
-    @json_route
+    @json_route(views=False)
     def graph_route(self, ctx, args):
         """``/graph``: the model graph JSON."""
         return data.graph(ctx, queries.StepQuery.parse(args))
 
-    @json_route
+    @json_route(views=False)
     def inputs_route(self, ctx, args):
         """``/inputs``: labels, sample ids, predictions of the logged inputs."""
         return data.inputs(ctx, queries.StepQuery.parse(args))
 
-    @json_route
+    @json_route(views=False)
     def summaries_route(self, ctx, args):
         """``/summaries``: one ``[N, C]`` summary matrix."""
         return data.summaries(ctx, queries.LayerQuery.parse(args, fn_default="otsu"))
 
-    @json_route
+    @json_route(views=False)
     def thumbnail_route(self, ctx, args):
         """``/thumbnail``: PNG of one input."""
         return data.thumbnail(ctx, queries.ThumbnailQuery.parse(args))

@@ -61,19 +61,31 @@ def error_for(request, exc: Exception, warned: set):
     return error_response(request, f"internal error: {type(exc).__name__}: {exc}", None, 500)
 
 
-def json_route(handler):
+def json_route(handler=None, *, views: bool = True):
     """Wraps a ``(self, ctx, args) -> body`` method into a WSGI route (see the module docstring).
 
     The plugin provides ``self._handler_context(request)`` (a per-request
     `handlers.HandlerContext`)
     and ``self._warned`` (the set behind `log_corrupt_once`).
+
+    Args:
+        handler: the route method (``@json_route``), or None to take options
+            (``@json_route(views=False)``).
+        views: the route computes views, so it first waits for
+            `lazy_imports.ensure_views_loaded` (about a second of imports, once
+            per process). False for routes that only read stored data
+            (``/runs``, ``/graph``...) and import nothing at request time:
+            the tab's first paint does not wait for scikit-learn.
     """
+    if handler is None:
+        return functools.partial(json_route, views=views)
 
     @functools.wraps(handler)
     @wrappers.Request.application
     def route(self, request):
         try:
-            lazy_imports.ensure_views_loaded()
+            if views:
+                lazy_imports.ensure_views_loaded()
             body = handler(self, self._handler_context(request), request.args)
         except Exception as exc:  # noqa: BLE001 - mapped to 400/404, or a logged JSON 500 as a last resort
             return error_for(request, exc, self._warned)

@@ -13,7 +13,8 @@ GIL while the first requests of a freshly opened tab wait behind it. Instead:
    umap/pynndescent dispatcher before anything compiles; a process started
    later loads the machine code instead of compiling it. The child shares no
    GIL with the server, and the scheduler gives the server's requests the CPU
-   first.
+   first. Meanwhile the server's warm-up thread imports the views (scikit-learn,
+   scipy: about a second), so the tab's first view request does not pay it.
 2. Once the child has finished and the server process has been idle for a
    moment (its CPU time barely moved over ``IDLE_WINDOW_S``), the server loads
    the cached code in-process. Functions that receive another compiled
@@ -144,6 +145,13 @@ def wait_until_idle(cpu_seconds=time.process_time, sleep=time.sleep, window_s: f
     return True
 
 
+def _preload_views() -> None:
+    try:
+        lazy_imports.ensure_views_loaded()
+    except Exception:  # noqa: BLE001 - the first request imports them again and reports the error
+        logger.debug("ChannelExplorer: preloading the views failed", exc_info=True)
+
+
 def _run_child_then_idle() -> None:
     env = dict(os.environ)
     env.setdefault("PYTHONWARNINGS", "ignore")
@@ -151,6 +159,9 @@ def _run_child_then_idle() -> None:
     try:
         child = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
+        # While the child compiles at low priority, import the views here (about a
+        # second): the tab's first view request then finds them loaded.
+        _preload_views()
         rc = child.wait(CHILD_TIMEOUT_S)
         if rc != 0:
             logger.info("ChannelExplorer: warm-up child exited with %s", rc)
