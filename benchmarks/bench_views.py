@@ -18,11 +18,20 @@ columns with umap-learn's default epochs, X-Means on all columns, against
 openTSNE / UMAP / X-Means on the top 50 principal components. Former paths
 above ``--old_max`` inputs are skipped (they take minutes each).
 
+``--matrix`` times the similarity views (no HTTP, no logdir) at N =
+``--matrix_sizes`` inputs of ``--matrix_channels`` channels in ``--classes``
+classes (classes 0 and 1 fire the same channels): Jaccard and the hierarchy
+exactly at 4,096 inputs and on their 4,096-input class-stratified sample
+above, the dataset view (3 layers) at every N, and the hierarchy's sampled
+class-similarity matrix against the exact mean over all pairs (computed in
+row blocks, up to ``--exact_max`` inputs), with whether the superclasses match.
+
 Usage::
 
     python benchmarks/bench_views.py                 # 200 inputs x 2048 channels, 100 layers
     python benchmarks/bench_views.py --layers 10 --loaders python   # quicker
     python benchmarks/bench_views.py --scale         # scatterplot at 2k..50k inputs
+    python benchmarks/bench_views.py --matrix        # Jaccard / hierarchy / dataset at 4k..50k inputs
 """
 
 from __future__ import annotations
@@ -186,6 +195,92 @@ def scale_main(args) -> int:
     return 0
 
 
+def matrix_summaries(n: int, dims: int, n_classes: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Non-negative float32 summaries: class k lifts channel slice k, except class 1, which lifts class 0's."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % n_classes)
+    X = rng.gamma(1.0, 0.2, (n, dims)).astype(np.float32)
+    for k in range(n_classes):
+        rows = np.flatnonzero(labels == k)
+        cols = np.arange(dims)[(0 if k == 1 else k)::n_classes]
+        X[np.ix_(rows, cols)] += (3.0 * rng.uniform(0.3, 1.0, (rows.size, 1))).astype(np.float32)
+    return X, labels
+
+
+def exact_class_matrix(S: np.ndarray, labels: np.ndarray, eta: float, block: int = 2048) -> np.ndarray:
+    """Mean Jaccard between classes over all pairs (diagonal: distinct pairs), without the N x N matrix."""
+    from tensorboard_plugin_channelexplorer.views import jaccard
+
+    classes = np.unique(labels)
+    B = jaccard.top_channel_sets(S, eta)
+    onehot = (labels[:, None] == classes[None, :]).astype(np.float64)
+    sums = np.zeros((classes.size, classes.size))
+    for start in range(0, labels.size, block):
+        rows = np.arange(start, min(start + block, labels.size))
+        J = jaccard.jaccard_from_sets(B[rows], B).astype(np.float64)
+        J[np.arange(rows.size), rows] = 0.0  # leave out J_ii
+        sums += onehot[rows].T @ J @ onehot
+    counts = onehot.sum(axis=0)
+    pairs = np.outer(counts, counts) - np.diag(counts)
+    return sums / np.maximum(pairs, 1)
+
+
+def _measured(fn):
+    """(result, wall seconds, peak traced MiB) of ``fn()``; numpy reports its buffers to tracemalloc."""
+    import tracemalloc
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn()
+    wall = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return out, wall, peak
+
+
+def matrix_main(args) -> int:
+    """The ``--matrix`` table: the similarity views exact at 4,096 inputs and sampled above."""
+    from tensorboard_plugin_channelexplorer.encoding import dumps
+    from tensorboard_plugin_channelexplorer.queries import MAX_MATRIX_INPUTS
+    from tensorboard_plugin_channelexplorer.views import dataset, hierarchy, jaccard
+
+    cap = MAX_MATRIX_INPUTS
+    sizes = [int(v) for v in args.matrix_sizes.split(",")]
+    names = [f"class {k}" for k in range(args.classes)]
+    print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); cap {cap} inputs, "
+          f"{args.matrix_channels} channels, {args.classes} classes, eta 0.2, seed 0", flush=True)
+    rows = []
+    for n in sizes:
+        S, y = matrix_summaries(n, args.matrix_channels, args.classes)
+        mode = "exact" if n <= cap else "sampled"
+        for label, fn in (
+            ("jaccard", lambda: jaccard.jaccard_view(S, y, max_inputs=cap)),
+            ("hierarchy", lambda: hierarchy.confusion_hierarchy(S, y, names, max_inputs=cap)),
+            ("dataset (3 layers)", lambda: dataset.dataset_view(
+                [S[:, : args.matrix_channels // 4], S[:, args.matrix_channels // 4:], S], y)),
+        ):
+            view, wall, peak = _measured(fn)
+            shown = (view["sampled"] or {}).get("n_shown", n)
+            err = same = ""
+            if label == "hierarchy" and n <= args.exact_max:
+                exact = exact_class_matrix(S, y, 0.2)
+                diff = np.abs(np.asarray(view["class_matrix"]) - exact)
+                err = f"{diff.max():.4f} / {diff.mean():.4f}"
+                if n > cap:
+                    full = hierarchy.confusion_hierarchy(S, y, names, max_inputs=None)
+                    supers = sorted(tuple(c["classes"]) for c in view["tree"]["children"])
+                    same = "yes" if supers == sorted(tuple(c["classes"]) for c in full["tree"]["children"]) else "NO"
+            rows.append((n, label, mode if label != "dataset (3 layers)" else "sampled pairs", shown, wall,
+                         len(dumps(view)) / 2**20, peak, err, same))
+            print(f"  N={n} {label}: {wall:.2f} s", flush=True)
+    print()
+    print(f"{'N':>6} {'view':<19} {'mode':<14} {'rows':>6} {'s':>7} {'resp MiB':>9} {'peak MiB':>9} "
+          f"{'class-matrix err max/mean':>26} {'same supers':>11}")
+    for n, label, mode, shown, wall, mib, peak, err, same in rows:
+        print(f"{n:>6} {label:<19} {mode:<14} {shown:>6} {wall:>7.2f} {mib:>9.2f} {peak:>9.0f} {err:>26} {same:>11}")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--inputs", type=int, default=200)
@@ -204,9 +299,15 @@ def main(argv=None) -> int:
     p.add_argument("--cold", type=int, default=10000, help="N of the fresh-process t-SNE row (0: none)")
     p.add_argument("--old_max_pca", type=int, default=10000,
                    help="largest N for the former PCA view (its X-Means on all columns)")
+    p.add_argument("--matrix", action="store_true", help="time the Jaccard/hierarchy/dataset views instead")
+    p.add_argument("--matrix_sizes", default="4096,5000,10000,20000,50000")
+    p.add_argument("--matrix_channels", type=int, default=512)
+    p.add_argument("--exact_max", type=int, default=20000, help="largest N for the exact class matrix")
     args = p.parse_args(argv)
     if args.scale:
         return scale_main(args)
+    if args.matrix:
+        return matrix_main(args)
 
     rss0 = rss_mib()
     with tempfile.TemporaryDirectory(prefix="ce_bench_") as root:

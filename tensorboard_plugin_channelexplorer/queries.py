@@ -28,10 +28,10 @@ MAX_TRAJECTORY_STEPS = 50
 MAX_TIMELINE_RUNS = 32
 # Most inputs N of an N x N Jaccard computation. Past it /jaccard and
 # /hierarchy work on a seeded class-stratified sample of this many inputs
-# (and say so in `sampled`), while /diff and /suspects answer 400: 4096^2
-# cells are ~100 MB of JSON already.
+# (and so does /diff, of the matched inputs; all say so in `sampled`), while
+# /suspects answers 400: 4096^2 cells are ~100 MB of JSON already.
 MAX_MATRIX_INPUTS = 4096
-# Most inputs of a step /jaccard, /hierarchy and /dataset accept at all (they
+# Most inputs of a step /jaccard, /hierarchy, /dataset and /diff accept at all (they
 # sample past MAX_MATRIX_INPUTS; /dataset keeps its clustering of every
 # input, the part that grows with N). Measured with
 # `benchmarks/bench_views.py --matrix`; past it a request answers 400.
@@ -394,7 +394,8 @@ class DiffQuery:
     """``/diff``: a layer at (``run``, ``step``) against (``run_b``, ``step_b``).
 
     ``step`` None means the run's first step, ``run_b`` None the same run and
-    ``step_b`` None the latest step of ``run_b``.
+    ``step_b`` None the latest step of ``run_b``. ``seed`` picks the sample
+    of matched inputs past `MAX_MATRIX_INPUTS`.
     """
 
     run: str
@@ -406,6 +407,7 @@ class DiffQuery:
     stage: str
     eta: float
     order: str
+    seed: int = 0
 
     @classmethod
     def parse(cls, args) -> "DiffQuery":
@@ -413,4 +415,4 @@ class DiffQuery:
         return cls(run=run, step=param_int(args, "step", None), layer=param_str(args, "layer"),
                    run_b=param_str(args, "run_b", run), step_b=param_int(args, "step_b", None),
                    fn=param_fn(args, "otsu"), stage=param_stage(args), eta=param_eta(args),
-                   order=param_choice(args, "order", HEATMAP_ORDERS, "pairwise"))
+                   order=param_choice(args, "order", HEATMAP_ORDERS, "pairwise"), seed=param_seed(args))

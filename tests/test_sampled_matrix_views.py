@@ -180,7 +180,51 @@ def test_routes_sample_past_the_cap(big_run, monkeypatch):
     assert status == 200 and "sampled" in ds
 
 
-@pytest.mark.parametrize("route", ["/jaccard", "/hierarchy", "/dataset"])
+def test_diff_samples_matched_inputs(big_run, monkeypatch):
+    from conftest import python_provider
+
+    from tensorboard_plugin_channelexplorer import queries
+
+    monkeypatch.setattr(queries, "MAX_MATRIX_INPUTS", 20)
+    _, _, client = make_client(python_provider(big_run))
+    status, inputs = _get(client, "/inputs")
+    label_of = dict(zip(map(str, inputs["sample_ids"]), inputs["labels"]))
+    status, body = _get(client, "/diff", step=0, step_b=0, seed=1)
+    assert status == 200, body
+    assert body["sampled"]["n_total"] == 60 and body["sampled"]["n_shown"] == 20 == len(body["sample_ids"])
+    assert body["dropped"] == {"a": 0, "b": 0}
+    # Rows name the right inputs: each sampled id keeps its own label, and every class is there.
+    assert [label_of[str(i)] for i in body["sample_ids"]] == body["labels"]
+    assert sorted(set(body["labels"])) == sorted(set(inputs["labels"]))
+    assert np.allclose(body["diff"], 0.0)  # a step against itself
+    assert _get(client, "/diff", step=0, step_b=0, seed=1)[1]["sample_ids"] == body["sample_ids"]
+    assert _get(client, "/diff", step=0, step_b=0, seed=2)[1]["sample_ids"] != body["sample_ids"]
+
+
+def test_sampled_diff_rows_follow_sample_ids():
+    from tensorboard_plugin_channelexplorer.handlers.across import _sampled_diff
+    from tensorboard_plugin_channelexplorer.views import timeline
+
+    S_a, lab_a = _blobs([30, 20, 10], n_channels=48, seed=1, merged=())
+    S_b, _ = _blobs([30, 20, 10], n_channels=48, seed=2, merged=())
+    ids_a = np.arange(60)
+    perm = np.random.default_rng(3).permutation(60)
+    ids_b = np.where(perm < 50, perm, perm + 100)  # 50 ids in common, 10 of each side unmatched
+    lab_b = lab_a[perm]  # side b lists the inputs in another order
+    body = _sampled_diff(timeline, S_a, S_b, lab_a, lab_b, ids_a, ids_b, 20, 5, eta=0.25, order="variance")
+    ids = [int(i) for i in body["sample_ids"]]
+    assert body["sampled"]["n_total"] == 50 and len(ids) == 20 and body["dropped"] == {"a": 10, "b": 10}
+    assert body["labels"] == [int(lab_a[i]) for i in ids] and len(set(body["labels"])) == 3
+    row_b = {int(k): r for r, k in enumerate(ids_b)}
+    a = 12  # ceil(0.25 * 48)
+    D = np.asarray(body["diff"])
+    for r, c in [(0, 1), (3, 17), (19, 8)]:
+        p, q = ids[body["order"][r]], ids[body["order"][c]]
+        want = (_jaccard_by_hand(S_b[row_b[p]], S_b[row_b[q]], a) - _jaccard_by_hand(S_a[p], S_a[q], a))
+        assert D[r, c] == pytest.approx(want, abs=1e-5), (r, c)
+
+
+@pytest.mark.parametrize("route", ["/jaccard", "/hierarchy", "/dataset", "/diff"])
 @pytest.mark.parametrize("seed", ["-1", "x", str(2**32)])
 def test_bad_seed_is_400_naming_seed(big_run, route, seed):
     from conftest import python_provider
@@ -197,6 +241,6 @@ def test_hard_cap_answers_400(big_run, monkeypatch):
 
     monkeypatch.setattr(queries, "MAX_SAMPLED_INPUTS", 50)
     _, _, client = make_client(python_provider(big_run))
-    for route in ("/jaccard", "/hierarchy", "/dataset"):
+    for route in ("/jaccard", "/hierarchy", "/dataset", "/diff"):
         status, body = _get(client, route)
         assert status == 400 and "N=60" in body["error"] and "50" in body["error"], (route, body)

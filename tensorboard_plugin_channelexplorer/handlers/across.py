@@ -11,13 +11,13 @@ import logging
 
 import numpy as np
 
-from tensorboard_plugin_channelexplorer import metadata
+from tensorboard_plugin_channelexplorer import metadata, queries
 from tensorboard_plugin_channelexplorer.encoding import RawJSON, dumps
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
 from tensorboard_plugin_channelexplorer.handlers import timeline_compact
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
-    MAX_TRAJECTORY_STEPS, DiffQuery, TimelineQuery, TrajectoryQuery, check_embed_inputs, check_matrix_inputs,
+    MAX_TRAJECTORY_STEPS, DiffQuery, TimelineQuery, TrajectoryQuery, check_embed_inputs, check_sampled_inputs,
 )
 from tensorboard_plugin_channelexplorer.reader import Reader
 
@@ -191,6 +191,28 @@ def trajectory(ctx: HandlerContext, q: TrajectoryQuery) -> RawJSON:
 
 
 # ---------------------------------------------------------------------- diff
+def _sampled_diff(view, S_a, S_b, lab_a, lab_b, ids_a, ids_b, cap: int, seed: int, **kwargs) -> dict:
+    """`diff_view`, on a class-stratified sample (labels of side a) of the matched inputs past `cap` of them.
+
+    The sample's rows go to `diff_view` as two aligned steps of unique ids,
+    so its ``sample_ids`` name the shown inputs; ``dropped`` keeps the counts
+    of the full match, and ``sampled`` says how many matched inputs there were.
+    """
+    from tensorboard_plugin_channelexplorer.views.align import match_ids
+    from tensorboard_plugin_channelexplorer.views.sampling import sample_info, stratified_sample
+
+    common, (ia, ib), dropped = match_ids([ids_a, ids_b])
+    if len(common) <= cap:
+        return dict(view.diff_view(S_a, S_b, lab_a, lab_b, ids_a, ids_b, **kwargs), sampled=None)
+    pick = stratified_sample(lab_a[ia], cap, seed)
+    ra, rb = ia[pick], ib[pick]
+    body = view.diff_view(S_a[ra], S_b[rb], lab_a[ra], lab_b[rb], np.asarray(ids_a)[ra], np.asarray(ids_b)[rb],
+                          **kwargs)
+    info = sample_info(lab_a[ia], pick, seed)
+    info["how"] += "; channel ranks of the sample too"
+    return dict(body, dropped={"a": int(dropped[0]), "b": int(dropped[1])}, sampled=info)
+
+
 def diff(ctx: HandlerContext, q: DiffQuery) -> RawJSON:
     """``/diff``: Jaccard difference and channel rank changes between two steps or runs of a layer."""
     reader = ctx.reader
@@ -203,7 +225,7 @@ def diff(ctx: HandlerContext, q: DiffQuery) -> RawJSON:
         raise InvalidArgumentError(f"{renamed}: {exc}", renamed) from None
     S_a = reader.summary_matrix(q.run, step, q.layer, q.fn, q.stage)
     S_b = reader.summary_matrix(q.run_b, step_b, q.layer, q.fn, q.stage)
-    check_matrix_inputs(min(S_a.shape[0], S_b.shape[0]), "step")  # matched <= min(N_a, N_b)
+    check_sampled_inputs(min(S_a.shape[0], S_b.shape[0]), "step")  # matched <= min(N_a, N_b)
     fn_a = reader.summaries(q.run, step, q.layer).get(metadata.KEY_FILTER_NORM)
     fn_b = reader.summaries(q.run_b, step_b, q.layer).get(metadata.KEY_FILTER_NORM)
     if q.order == "filter_norm" and (fn_a is None or fn_b is None):
@@ -212,14 +234,15 @@ def diff(ctx: HandlerContext, q: DiffQuery) -> RawJSON:
     lab_a, lab_b = ctx.labels(q.run, step), ctx.labels(q.run_b, step_b)
     ids_a, ids_b = reader.sample_ids(q.run, step), reader.sample_ids(q.run_b, step_b)
     sources = [(q.run, step, None), (q.run, step, q.layer), (q.run_b, step_b, None), (q.run_b, step_b, q.layer)]
-    key = reader.cache_key("view/diff", sources, (q.fn, q.stage, q.eta, q.order))
+    cap = queries.MAX_MATRIX_INPUTS
+    key = reader.cache_key("view/diff", sources, (q.fn, q.stage, q.eta, q.order, q.seed, cap))
     class_names = list(reader.typed_manifest(q.run, step).class_names)
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import timeline as view
 
-        body = view.diff_view(S_a, S_b, lab_a, lab_b, ids_a, ids_b, eta=q.eta, order=q.order,
-                              filter_norm_a=fn_a, filter_norm_b=fn_b)
+        body = _sampled_diff(view, S_a, S_b, lab_a, lab_b, ids_a, ids_b, cap, q.seed, eta=q.eta, order=q.order,
+                             filter_norm_a=fn_a, filter_norm_b=fn_b)
         return dumps(dict({"a": {"run": q.run, "step": step}, "b": {"run": q.run_b, "step": step_b}}, **body,
                           layer=q.layer, fn=q.fn, stage=q.stage, class_names=class_names))
 
