@@ -202,11 +202,13 @@ export function scatter(q: ScatterQuery, signal?: AbortSignal): Promise<ScatterR
 export interface JaccardQuery extends LayerQuery {
   eta?: number;
   normalize?: boolean;
+  /** Seed of the class-stratified sample a step with more inputs than the matrix cap is shown as. */
+  seed?: number;
 }
 
 /** `GET /jaccard`: input-by-input top-channel Jaccard similarity. */
 export function jaccard(q: JaccardQuery, signal?: AbortSignal): Promise<JaccardResponse> {
-  return getJson<JaccardResponse>("jaccard", { ...lq(q), eta: q.eta, normalize: q.normalize }, signal);
+  return getJson<JaccardResponse>("jaccard", { ...lq(q), eta: q.eta, normalize: q.normalize, seed: q.seed }, signal);
 }
 
 /** `GET /jaccard_cell`: the shared top channels of inputs `i` and `j`. */

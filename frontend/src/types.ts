@@ -134,7 +134,17 @@ export interface ScatterResponse {
   labels: number[];
 }
 
-/** `GET /jaccard?run=&step=&layer=&fn=otsu&stage=pre&eta=&normalize=`. */
+/** Which inputs a similarity view was computed from, when not all of them (`sampled`). */
+export interface SampleInfo {
+  n_total: number;
+  n_shown: number;
+  /** How they were picked, e.g. "stratified by class, seed 0". */
+  how: string;
+  seed: number;
+  per_class: { class: number; total: number; shown: number }[];
+}
+
+/** `GET /jaccard?run=&step=&layer=&fn=otsu&stage=pre&eta=&normalize=&seed=`. */
 export interface JaccardResponse {
   eta: number;
   /** Number of top channels kept per input, ceil(eta * channels). */
@@ -151,6 +161,8 @@ export interface JaccardResponse {
   class_matrix: number[][];
   /** Colour-scale range `[lo, hi]` (percentile range when normalized). */
   range: [number, number];
+  /** Null (or absent) when every input is shown; `order` holds original input indices either way. */
+  sampled?: SampleInfo | null;
 }
 
 /** `GET /jaccard_cell?...&i=&j=` (input indices). */
@@ -183,6 +195,9 @@ export interface HierarchyNode {
 /** `GET /hierarchy?run=&step=&layer=&fn=&stage=&eta=`. */
 export interface HierarchyResponse {
   tree: HierarchyNode;
+  /** False when the class similarities come from a sample (`sampled`). */
+  exact?: boolean;
+  sampled?: SampleInfo | null;
 }
 
 /** Per-channel metrics, aligned with `HeatmapResponse.channels`. */
@@ -233,6 +248,8 @@ export interface DatasetResponse {
   accuracy: number | null;
   /** Representative input indices (X-Means, or k-means when `k` is given). */
   representatives: number[];
+  /** The inputs the class similarities were computed from, when not all. */
+  sampled?: SampleInfo | null;
 }
 
 /** Shared selection props of all panels. */
@@ -353,6 +370,8 @@ export interface DiffResponse {
   rank_changes: RankChange[] | null;
   /** Channel ordering used for the ranks. */
   rank_order?: HeatmapOrder;
+  /** Past the matrix cap: which of the matched inputs are shown (null or absent: all). */
+  sampled?: SampleInfo | null;
   eta?: number;
   class_names?: string[];
 }

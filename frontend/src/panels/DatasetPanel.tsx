@@ -8,6 +8,7 @@ import { useEffect, useMemo, useState } from "react";
 import type { DatasetResponse, ThumbnailUrl } from "../types";
 import { classColor } from "../transforms/color";
 import { parseK, perClassAccuracy } from "../transforms/dataset";
+import { SampledNote } from "./SampledNote";
 
 export interface DatasetPanelProps {
   data: DatasetResponse;
@@ -69,6 +70,7 @@ export function DatasetPanel(props: DatasetPanelProps) {
 
   return (
     <div className="cep-panel cep-dataset" style={{ width }} data-testid="dataset">
+      <SampledNote sampled={data.sampled} detail="for the class similarities; representatives from every input" />
       <div className="cep-controls">
         <label>
           reference

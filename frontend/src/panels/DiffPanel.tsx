@@ -13,6 +13,7 @@ import { divergingLut, symmetricRange } from "../transforms/diverging";
 import { groupsFromBoundaries } from "../transforms/groups";
 import { fmt, themeColor } from "./canvas";
 import { MatrixCanvas, type MatrixState } from "./MatrixCanvas";
+import { SampledNote } from "./SampledNote";
 
 export interface DiffPanelProps {
   data: DiffResponse;
@@ -66,6 +67,7 @@ export function DiffPanel(props: DiffPanelProps) {
 
   return (
     <div className="cep-panel cep-diff" style={{ width }}>
+      <SampledNote sampled={data.sampled} what="matched inputs" />
       <div className="cep-diff__head">
         <span>
           Jaccard <b>B − A</b> · {data.matched} matched{dropped ? ` (${dropped} dropped)` : ""} · mean |Δ|{" "}

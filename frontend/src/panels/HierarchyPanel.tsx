@@ -9,6 +9,7 @@ import { cluster, hierarchy, type HierarchyPointNode } from "d3";
 import type { HierarchyNode, HierarchyResponse, ThumbnailUrl } from "../types";
 import { classColor } from "../transforms/color";
 import { collectInputs, countLeaves, nodeKind, nodeRepresentatives } from "../transforms/tree";
+import { SampledNote } from "./SampledNote";
 
 export interface HierarchyPanelProps {
   data: HierarchyResponse;
@@ -91,6 +92,10 @@ export function HierarchyPanel(props: HierarchyPanelProps) {
 
   return (
     <div className="cep-panel cep-hierarchy" style={{ width }}>
+      <SampledNote
+        sampled={data.sampled}
+        detail="class similarities estimated from the sample; the tree lists sampled inputs"
+      />
       <div className="cep-hierarchy__scroll" style={{ maxHeight: props.height ?? 260 }}>
         <svg
           width={width}

@@ -2,6 +2,8 @@
  * Jaccard similarity view (paper Sect. V-E): N x N similarity of the inputs'
  * top-A_eta channel sets, rows grouped by class with separators, an eta
  * slider, optional 1st–99th percentile normalization, and the clicked pair.
+ * A step with more inputs than the server's matrix cap comes as a
+ * class-stratified sample, said in a note; rows keep their input indices.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { JaccardCellResponse, JaccardResponse, ThumbnailUrl } from "../types";
@@ -10,6 +12,7 @@ import { groupsFromBoundaries } from "../transforms/groups";
 import { fmt, themeColor } from "./canvas";
 import { MatrixCanvas, type MatrixState } from "./MatrixCanvas";
 import { ChannelLinks } from "./ChannelLinks";
+import { SampledNote } from "./SampledNote";
 
 /** Parameters of the `/jaccard` request the controls edit. */
 export interface JaccardParams {
@@ -131,6 +134,7 @@ export function JaccardPanel(props: JaccardPanelProps) {
           </label>
         </div>
       )}
+      <SampledNote sampled={data.sampled} />
       <div className="cep-group-labels" style={{ height: LABELS_H }} aria-hidden="true">
         {groups.map((g, k) => (
           <span key={k} title={groupName(k)} style={{ left: g.start * cellPx, width: (g.end - g.start) * cellPx }}>
