@@ -15,16 +15,29 @@ Each mode gets its own empty ``NUMBA_CACHE_DIR`` (``child-cached`` reuses
 ``child``'s). Prints one table, one column per mode, and each request's time
 over its warm-up-free time.
 
+``--part log_layers`` times the writer instead: in fresh processes (one per
+measurement), the import of the writer module, the first, second and third
+``log_layers`` call (same batch, a new step each) and, for reference, the
+first three plain ``torch.no_grad()`` forwards of the same model and batch in
+another fresh process (torch's own first-call cost). Models: the digits CNN
+(200 inputs) and the pretrained EfficientNet-Lite0 (16 random 224 x 224
+inputs). ``--before PATH`` also times the package in another checkout (e.g.
+``git worktree add /tmp/ce_before <commit>``), side by side. Medians of
+``--reps`` processes.
+
 Usage: python benchmarks/bench_first_request.py [--load_fast false] [--modes off,thread,child,child-cached]
+       python benchmarks/bench_first_request.py --part log_layers [--before /tmp/ce_before] [--reps 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,11 +126,100 @@ def _serve_and_time(root: str, run: str, load_fast: str, env: dict) -> list[tupl
     return rows
 
 
+# One measurement, run in a fresh interpreter: argv = model, "log" or "forward".
+_CHILD = r"""
+import json, os, sys, tempfile, time
+model_name, what = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.environ["CE_EXAMPLES"])
+import torch
+torch.set_num_threads(1)
+out = {}
+if what == "log":
+    t0 = time.perf_counter()
+    from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+    out["import"] = time.perf_counter() - t0
+if model_name == "digits":
+    from digits import load_digits_tensors, make_cnn
+    _, _, x, y, *_ = load_digits_tensors(seed=0)
+    x, y = x[:200], y[:200]
+    model = make_cnn(seed=0).eval()
+else:
+    from imagenet_pretrained import load_model
+    model = load_model()
+    x = torch.randn(16, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(16) % 4
+if what == "forward":
+    for i in range(3):
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            model(x)
+        out[f"call{i + 1}"] = time.perf_counter() - t0
+else:
+    with ChannelExplorerWriter(tempfile.mkdtemp(prefix="ce_bench_")) as w:
+        for i in range(3):
+            t0 = time.perf_counter()
+            w.log_layers(model, x, labels=y, step=i)
+            out[f"call{i + 1}"] = time.perf_counter() - t0
+print("RESULT " + json.dumps(out))
+"""
+
+
+def _child(root: str, model: str, what: str) -> dict:
+    env = dict(os.environ, PYTHONPATH=root, CE_EXAMPLES=os.path.join(HERE, "..", "examples"))
+    env.pop("CHANNELEXPLORER_NO_NUMBA", None)
+    done = subprocess.run([sys.executable, "-c", _CHILD, model, what], env=env, capture_output=True, text=True,
+                          timeout=600, cwd=tempfile.gettempdir())
+    line = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
+    if done.returncode or not line:
+        raise SystemExit(f"child {model} {what} ({root}) failed:\n{done.stderr[-2000:]}")
+    return json.loads(line[-1][len("RESULT "):])
+
+
+def log_layers_part(before: str | None, reps: int) -> None:
+    """Prints first / later ``log_layers`` and forward times, per model and checkout."""
+    if reps < 1:
+        raise SystemExit(f"--reps must be >= 1, got {reps}")
+    roots = {"after": os.path.abspath(os.path.join(HERE, ".."))}
+    if before:
+        roots = {"before": os.path.abspath(before), **roots}
+    load0 = os.getloadavg()
+    rows = []
+    for root in roots.values():  # untimed: fills each checkout's numba cache (compiling is not a first-call cost)
+        _child(root, "digits", "log")
+    for model in ("digits", "efficientnet-lite0"):
+        runs: dict = {}
+        for _ in range(reps):  # interleaved, so load changes hit every column alike
+            for label, root in roots.items():
+                runs.setdefault(label, []).append(_child(root, model, "log"))
+            runs.setdefault("forward", []).append(_child(roots["after"], model, "forward"))
+        med = {k: {f: statistics.median(r[f] for r in v) for f in v[0]} for k, v in runs.items()}
+        for label in roots:
+            m = med[label]
+            rows.append((model, f"log_layers, {label}", m["import"], m["call1"], m["call2"], m["call3"],
+                         m["call1"] - (m["call2"] + m["call3"]) / 2))
+        f = med["forward"]
+        rows.append((model, "plain no_grad forward", None, f["call1"], f["call2"], f["call3"],
+                     f["call1"] - (f["call2"] + f["call3"]) / 2))
+    load1 = os.getloadavg()
+    print(f"\nlog_layers in fresh processes; median of {reps}; seconds; torch threads 1; load average "
+          f"{load0[0]:.2f} before, {load1[0]:.2f} after\n")
+    print("| model | what | import writer | 1st call | 2nd | 3rd | 1st over later |\n|---|---|---|---|---|---|---|")
+    for model, what, imp, c1, c2, c3, extra in rows:
+        imp_s = "" if imp is None else f"{imp:.2f}"
+        print(f"| {model} | {what} | {imp_s} | {c1:.3f} | {c2:.3f} | {c3:.3f} | {extra:+.3f} |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", default="requests", choices=("requests", "log_layers"))
+    parser.add_argument("--before", default=None, help="log_layers part: another checkout to time beside this one")
+    parser.add_argument("--reps", type=int, default=3, help="log_layers part: processes per median")
     parser.add_argument("--load_fast", default="auto", choices=("auto", "false"))
     parser.add_argument("--modes", default="off,thread,child,child-cached")
     args = parser.parse_args(argv)
+    if args.part == "log_layers":
+        log_layers_part(args.before, args.reps)
+        return
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     root = tempfile.mkdtemp(prefix="ce_first_")
     results = {}

@@ -46,9 +46,11 @@ import weakref
 from collections.abc import Sequence
 
 import torch
+from PIL import Image
 from tensorboard.compat.proto import event_pb2
 from torch import nn
 
+from tensorboard_plugin_channelexplorer import graph as graph_mod
 from tensorboard_plugin_channelexplorer.capture import Discovery, discover_layers, model_device, run_capture, select_layers
 from tensorboard_plugin_channelexplorer.fast_crc import use_native_crc
 from tensorboard_plugin_channelexplorer.images import (
@@ -61,6 +63,7 @@ from tensorboard_plugin_channelexplorer.importance import channel_importance
 from tensorboard_plugin_channelexplorer.metadata import SUMMARY_FUNCTIONS
 from tensorboard_plugin_channelexplorer.records import step_summaries
 from tensorboard_plugin_channelexplorer.step_accumulator import StepData
+from tensorboard_plugin_channelexplorer.summaries import warm_cpu_kernel
 from tensorboard_plugin_channelexplorer.timeline_records import FullSteps
 from tensorboard_plugin_channelexplorer.writer_inputs import (
     LabelResolver,
@@ -71,6 +74,9 @@ from tensorboard_plugin_channelexplorer.writer_inputs import (
     unpack_loader_batch,
 )
 
+from tensorboard_plugin_channelexplorer.views import _validate as _views_validate  # noqa: E402
+from tensorboard_plugin_channelexplorer.views import timeline as _timeline_view  # noqa: F401, E402
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["ChannelExplorerWriter"]
@@ -78,6 +84,25 @@ __all__ = ["ChannelExplorerWriter"]
 # Two float32 [C_out, C_in] matrices per conv layer: small for a small CNN,
 # tens of MiB for a wide network, so a step's share is bounded.
 DEFAULT_WEIGHTS_BUDGET_BYTES = 4 * 2**20
+
+
+def _warm_up() -> None:
+    # The training script imports this module once; the first log_layers
+    # would otherwise pay numba's kernel load and thread-pool start, and the
+    # compact timeline record's imports (views.timeline above; scikit-learn
+    # and threadpoolctl, which its k-NN score runs under), 1-2 s on 2 cores,
+    # and PIL's image plugins, which its first PNG thumbnail loads.
+    # A failure here only moves that cost back.
+    try:
+        with _views_validate.single_threaded():
+            pass
+        warm_cpu_kernel()
+        Image.preinit()
+    except Exception:  # noqa: BLE001 - never fail the user's import
+        logger.debug("ChannelExplorer: the summaries' kernel warm-up failed", exc_info=True)
+
+
+_warm_up()
 
 
 @contextlib.contextmanager
@@ -515,8 +540,6 @@ class ChannelExplorerWriter:
 
     def _extract_graph(self, model, example, disc):
         try:
-            from tensorboard_plugin_channelexplorer import graph as graph_mod
-
             # Image layers with children (conv wrappers, Conv2d subclasses
             # holding a padding module) stay single nodes, named like the entries.
             modules = dict(model.named_modules())
