@@ -119,6 +119,7 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
             "/summaries": self.summaries_route,
             "/thumbnail": self.thumbnail_route,
             "/scatter": self.scatter_route,
+            "/scatter_progress": self.scatter_progress_route,
             "/jaccard": self.jaccard_route,
             "/jaccard_cell": self.jaccard_cell_route,
             "/hierarchy": self.hierarchy_route,
@@ -194,6 +195,11 @@ class ChannelExplorerPlugin(base_plugin.TBPlugin):
     def scatter_route(self, ctx, args):
         """``/scatter``: 2-D embedding, clusters and outliers (paper V-D)."""
         return step_views.scatter(ctx, queries.ScatterQuery.parse(args))
+
+    @json_route(views=False)
+    def scatter_progress_route(self, ctx, args):
+        """``/scatter_progress``: how far the ``/scatter`` computation with the same parameters is."""
+        return step_views.scatter_progress(ctx, queries.ScatterQuery.parse(args))
 
     @json_route
     def jaccard_route(self, ctx, args):

@@ -36,11 +36,14 @@ MAX_MATRIX_INPUTS = 4096
 # input, the part that grows with N). Measured with
 # `benchmarks/bench_views.py --matrix`; past it a request answers 400.
 MAX_SAMPLED_INPUTS = 65536
-# Most inputs N one /scatter embeds, and one /trajectory frame (every method:
-# the clustering runs for all of them). Past it a request answers 400; log
-# fewer probe inputs. t-SNE (openTSNE, FFT) of 16,384 inputs takes seconds
-# on one core, and runs on one worker of the compute pool.
+# Most inputs N one /scatter embeds with t-SNE, UMAP or MDS, and one
+# /trajectory frame (the clustering runs for all of them). Past it a request
+# answers 400; log fewer probe inputs. t-SNE (openTSNE, FFT) of 16,384 inputs
+# takes seconds on one core, and runs on one worker of the compute pool.
 MAX_EMBED_INPUTS = 16384
+# Most inputs N one /scatter?method=pca lays out (PCA and the clustering on 50
+# components grow linearly in N; TensorBoard's Projector offers PCA to 50k).
+MAX_PCA_INPUTS = 65536
 # Most inputs x frames one /trajectory embeds (e.g. 50 frames of 1,310 inputs,
 # or 4 frames of 16,384).
 MAX_TRAJECTORY_POINTS = 65536
@@ -66,12 +69,17 @@ def check_sampled_inputs(n: int, parameter: str = "run") -> None:
             "(log fewer probe inputs)", parameter)
 
 
-def check_embed_inputs(n: int, frames: int = 1) -> None:
-    """Raises InvalidArgumentError (400) past `MAX_EMBED_INPUTS` inputs, or `MAX_TRAJECTORY_POINTS` in all frames."""
-    if n > MAX_EMBED_INPUTS:
+def check_embed_inputs(n: int, frames: int = 1, method: str | None = None) -> None:
+    """Raises InvalidArgumentError (400) past the input cap of `method`, or `MAX_TRAJECTORY_POINTS` in all frames.
+
+    The cap is `MAX_PCA_INPUTS` for a one-frame PCA, else `MAX_EMBED_INPUTS`.
+    """
+    cap = MAX_PCA_INPUTS if method == "pca" and frames == 1 else MAX_EMBED_INPUTS
+    if n > cap:
+        name = f"method {method!r} is" if method else "embeddings are"
         raise InvalidArgumentError(
-            f"this step has N={n} inputs; embeddings are limited to N <= {MAX_EMBED_INPUTS} "
-            "(log fewer probe inputs)", "run")
+            f"this step has N={n} inputs; {name} limited to N <= {cap} "
+            f"(PCA to {MAX_PCA_INPUTS}; log fewer probe inputs)", "run")
     if n * frames > MAX_TRAJECTORY_POINTS:
         raise InvalidArgumentError(
             f"{frames} steps of N={n} inputs make {n * frames} points; a trajectory embeds at most "

@@ -374,7 +374,7 @@ def test_embedding_routes_cap_n(py_client, monkeypatch):
     from tensorboard_plugin_channelexplorer import queries
 
     monkeypatch.setattr(queries, "MAX_EMBED_INPUTS", 10)
-    body = get_json(py_client, "/scatter", 400, method="pca", **L)
+    body = get_json(py_client, "/scatter", 400, method="tsne", **L)
     assert body["parameter"] == "run" and "N=24" in body["error"] and "N <= 10" in body["error"]
     body = get_json(py_client, "/trajectory", 400, run="main", layer="features.0")
     assert body["parameter"] == "run" and "N=24" in body["error"]

@@ -13,7 +13,7 @@ import io
 
 import numpy as np
 
-from tensorboard_plugin_channelexplorer import metadata, queries
+from tensorboard_plugin_channelexplorer import metadata, progress, queries
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError, NotFoundError
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
@@ -40,20 +40,37 @@ def _sources(q, step: int) -> list:
     return [(q.run, step, None), (q.run, step, q.layer)]
 
 
+def _scatter_params(q: ScatterQuery) -> tuple:
+    return (q.fn, q.stage, q.method, q.seed, q.k)
+
+
 def scatter(ctx: HandlerContext, q: ScatterQuery):
-    """``/scatter``: 2-D embedding, clusters and outliers (paper V-D)."""
+    """``/scatter``: 2-D embedding, clusters and outliers (paper V-D); its progress goes to `progress.REGISTRY`."""
     step, mat = _matrix(ctx, q)
-    check_embed_inputs(mat.shape[0])
+    check_embed_inputs(mat.shape[0], method=q.method)
     check_k(q.k, mat.shape[0])
     labels = ctx.labels(q.run, step)
+    key = ctx.reader.cache_key("view/scatter", _sources(q, step), _scatter_params(q))
 
     def compute():
         from tensorboard_plugin_channelexplorer.views import scatter as view
 
-        return view.scatter_view(mat, labels, method=q.method, k=q.k, random_state=q.seed)
+        with progress.track(key):
+            return view.scatter_view(mat, labels, method=q.method, k=q.k, random_state=q.seed)
 
-    return ctx.view_json("scatter", _sources(q, step), (q.fn, q.stage, q.method, q.seed, q.k), compute,
+    return ctx.view_json("scatter", _sources(q, step), _scatter_params(q), compute,
                          extra=dict(layer=q.layer, fn=q.fn, stage=q.stage))
+
+
+def scatter_progress(ctx: HandlerContext, q: ScatterQuery) -> dict:
+    """``/scatter_progress``: state of the ``/scatter`` computation with the same parameters (reads no summaries)."""
+    step = ctx.reader.resolve_step(q.run, q.step)
+    key = ctx.reader.cache_key("view/scatter", _sources(q, step), _scatter_params(q))
+    state = progress.REGISTRY.get(key)
+    if state["state"] == "idle" and key in ctx.cache:
+        # Cached, but its registry entry has expired.
+        state = dict(state, state="done", fraction=1.0, phase="done")
+    return state
 
 
 def jaccard(ctx: HandlerContext, q: JaccardQuery):

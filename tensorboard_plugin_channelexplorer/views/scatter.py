@@ -43,12 +43,13 @@ above.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import warnings
 
 import numpy as np
 
-from .. import lazy_imports
+from .. import lazy_imports, progress
 from ..errors import InvalidArgumentError
 from ._validate import (
     check_choice,
@@ -95,6 +96,44 @@ TSNE_EXACT_KNN_MAX = 20000
 _TSNE_INTS_IN_INTERVAL = 2
 
 UMAP_EPOCHS = 200
+# openTSNE iterations between two progress reports (each report also makes
+# openTSNE evaluate the KL divergence, so not every iteration).
+TSNE_PROGRESS_EVERY = 25
+
+
+class _TSNEProgress:
+    """openTSNE callback: reports iterations done over both phases (early exaggeration, then the rest)."""
+
+    def __init__(self, total: int):
+        self.total = max(1, total)
+        self.phases = 0
+        self.done_before = 0
+        self.in_phase = 0
+
+    def optimization_about_to_start(self):
+        self.phases += 1
+        self.done_before += self.in_phase
+        self.in_phase = 0
+        progress.report("early exaggeration" if self.phases == 1 else "optimising")
+
+    def __call__(self, iteration, error, embedding):
+        self.in_phase = int(iteration)
+        progress.report(fraction=(self.done_before + self.in_phase) / self.total)
+        return False  # never stop early
+
+
+class _EpochSink:
+    """A file for umap-learn's tqdm bar whose format is ``{n}/{total}``: each write reports the epochs done."""
+
+    def write(self, text):
+        match = _EPOCHS.search(text)
+        if match and int(match.group(2)) > 0:
+            progress.report("optimising", int(match.group(1)) / int(match.group(2)))
+
+    def flush(self):
+        pass
+
+_EPOCHS = re.compile(r"(\d+)/(\d+)")
 
 _warm_lock = threading.Lock()
 _warmed = False
@@ -190,6 +229,7 @@ def _tsne(Z: np.ndarray, random_state: int) -> np.ndarray:
     TSNE = lazy_imports.import_module("openTSNE").TSNE
 
     n = Z.shape[0]
+    progress.report("neighbours")
     with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore")
         tsne = TSNE(
@@ -203,7 +243,9 @@ def _tsne(Z: np.ndarray, random_state: int) -> np.ndarray:
             n_jobs=1,
             random_state=random_state,
             verbose=False,
+            callbacks_every_iters=TSNE_PROGRESS_EVERY,
         )
+        tsne.callbacks = [_TSNEProgress(tsne.early_exaggeration_iter + tsne.n_iter)]
         return np.asarray(tsne.fit(Z), dtype=np.float64)
 
 
@@ -239,11 +281,16 @@ def _umap(Z: np.ndarray, random_state: int, n_epochs: int | None = UMAP_EPOCHS,
     n_neighbors = int(min(15, n - 1))
     # Spectral init needs a well-connected kNN graph; tiny inputs use random init.
     init = "spectral" if n > n_neighbors + 1 and n >= 16 else "random"
+    progress.report("neighbours")
+    # umap-learn has no epoch callback; its public tqdm_kwds let the epoch bar
+    # write "{n}/{total}" to a sink that reports the fraction.
+    bar = {"disable": False, "file": _EpochSink(), "bar_format": "{n}/{total}", "mininterval": 0.2}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=0.1, init=init,
                             n_epochs=n_epochs, random_state=random_state, n_jobs=1,
-                            transform_seed=random_state, force_approximation_algorithm=force_approximation)
+                            transform_seed=random_state, force_approximation_algorithm=force_approximation,
+                            tqdm_kwds=bar)
         return np.asarray(reducer.fit_transform(Z), dtype=np.float64)
 
 
@@ -387,8 +434,10 @@ def scatter_view(X, labels, method: str = "tsne", k=None, random_state=0) -> dic
     k = check_k(k, n)
     random_state = check_random_state(random_state, "random_state")
 
+    progress.report("reducing")
     Z = _pca_scores(X, REDUCED_DIMS)
     points = _embed(X, Z, method, random_state)
+    progress.report("clustering")
     k_cap = xmeans_cap(n, np.unique(labels).size)
     clusters, curve = _cluster(Z, k, random_state, k_cap)
     info = []
