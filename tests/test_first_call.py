@@ -32,16 +32,19 @@ from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
 from tensorboard_plugin_channelexplorer import _summaries_cpu
 
 torch.manual_seed(0)
-model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-                      nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-                      nn.Linear(6, 3)).eval()
-x = torch.rand(12, 1, 8, 8)
-y = torch.arange(12) % 3
+# The digits CNN's layout and batch size (examples/digits.py), where the first call's costs were measured.
+model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1),
+                      nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1),
+                      nn.BatchNorm2d(64), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).eval()
+x = torch.rand(200, 1, 8, 8)
+y = torch.arange(200) % 10
 loaded = len(_summaries_cpu.summarize_rows.signatures)
+w = ChannelExplorerWriter(tempfile.mkdtemp())
 before = set(sys.modules)
-with ChannelExplorerWriter(tempfile.mkdtemp()) as w:
-    w.log_layers(model, x, labels=y, step=0)
-print("RESULT " + json.dumps({"kernels_loaded": loaded, "new_modules": sorted(set(sys.modules) - before)}))
+w.log_layers(model, x, labels=y, step=0)
+new = sorted(set(sys.modules) - before)
+w.close()
+print("RESULT " + json.dumps({"kernels_loaded": loaded, "new_modules": new}))
 """
 
 _FIRST_AND_LATER = r"""
