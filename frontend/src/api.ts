@@ -19,6 +19,7 @@ import type {
   JaccardResponse,
   LayersResponse,
   RunsResponse,
+  ScatterProgress,
   ScatterResponse,
   Stage,
   SummariesResponse,
@@ -195,7 +196,16 @@ export interface ScatterQuery extends LayerQuery {
 
 /** `GET /scatter`: 2D projection and clusters of a layer's inputs. */
 export function scatter(q: ScatterQuery, signal?: AbortSignal): Promise<ScatterResponse> {
-  return getJson<ScatterResponse>("scatter", { ...lq(q), method: q.method, seed: q.seed, k: q.k ?? undefined }, signal);
+  return getJson<ScatterResponse>("scatter", scatterParams(q), signal);
+}
+
+function scatterParams(q: ScatterQuery): Params {
+  return { ...lq(q), method: q.method, seed: q.seed, k: q.k ?? undefined };
+}
+
+/** `GET /scatter_progress`: progress of the `/scatter` request with the same query (computes nothing). */
+export function scatterProgress(q: ScatterQuery, signal?: AbortSignal): Promise<ScatterProgress> {
+  return getJson<ScatterProgress>("scatter_progress", scatterParams(q), signal);
 }
 
 /** Options of `jaccard`. */

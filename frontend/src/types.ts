@@ -119,6 +119,16 @@ export interface ClusterInfo {
   class_counts: Record<string, number>;
 }
 
+/** `GET /scatter_progress` (same parameters as `/scatter`): how far that computation is. */
+export interface ScatterProgress {
+  state: "running" | "done" | "idle";
+  /** Share of the embedding's iterations done, null before they start; never decreases. */
+  fraction: number | null;
+  /** e.g. `neighbours`, `optimising`, `clustering`; null when idle. */
+  phase: string | null;
+  elapsed_s: number | null;
+}
+
 /** `GET /scatter?run=&step=&layer=&fn=l2&stage=pre&method=&seed=&k=`. */
 export interface ScatterResponse {
   method: DRMethod;

@@ -3,10 +3,10 @@ import { useCallback, useState } from "react";
 import { createPortal } from "react-dom";
 import * as api from "../api";
 import { AsyncView } from "../components/AsyncView";
-import { useAsync } from "../components/useAsync";
 import { usePanelSelection } from "../state";
 import { ScatterPanel } from "../panels";
 import type { ScatterParams } from "../panels";
+import { useScatterPreview } from "../panels/useScatterPreview";
 import { useSide } from "./context";
 import { PANEL_WIDTH, PANEL_HEIGHT } from "./panelKinds";
 import { useLayerQuery } from "./hostHooks";
@@ -26,10 +26,9 @@ export function ScatterHost({ layer }: { layer: string }) {
     setLastGlobal(side.settings.method);
     setParams((p) => ({ ...p, method: side.settings.method }));
   }
-  const state = useAsync(
-    (signal) => api.scatter({ ...q, method: params.method, seed: params.seed, k: params.k }, signal),
-    [q.run, q.step, q.layer, q.fn, q.stage, params.method, params.seed, params.k],
-  );
+  // The PCA layout is shown, marked as a preview, while a slower method computes.
+  const state = useScatterPreview({ ...q, method: params.method, seed: params.seed, k: params.k });
+  const preview = state.preview ? { method: params.method, progress: state.progress } : null;
   const thumb = useCallback((i: number) => api.thumbnailUrl(side, i), [side]);
   const [enlarged, setEnlarged] = useState(false);
   const suspects = useLayerSuspects(layer);
@@ -42,6 +41,7 @@ export function ScatterHost({ layer }: { layer: string }) {
     onParams: (change: Partial<ScatterParams>) => setParams((p) => ({ ...p, ...change })),
     thumbnailUrl: thumb,
     suspects: suspects.slice(0, SCATTER_RINGS).map((s) => s.index),
+    preview,
   };
   return (
     <>

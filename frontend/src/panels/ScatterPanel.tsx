@@ -15,7 +15,7 @@ import {
   type MouseEvent,
   type PointerEvent,
 } from "react";
-import type { DRMethod, ScatterResponse, ThumbnailUrl } from "../types";
+import type { DRMethod, ScatterProgress, ScatterResponse, ThumbnailUrl } from "../types";
 import { CLASS_PALETTE, classColor } from "../transforms/color";
 import { hullPath, type Point } from "../transforms/hull";
 import { clusterClassBars, clusterMembers, fitPoints, pointsInRect } from "../transforms/scatter";
@@ -51,6 +51,8 @@ export interface ScatterPanelProps {
   /** Total width and height in CSS pixels (controls included). */
   width?: number;
   height?: number;
+  /** Set while `data` is the PCA preview of a slower `method` still computing. */
+  preview?: { method: DRMethod; progress: ScatterProgress | null } | null;
 }
 
 export const DR_METHODS: DRMethod[] = ["pca", "mds", "tsne", "umap"];
@@ -63,6 +65,15 @@ const HULL_PAD = 9;
 const THUMB = 18;
 const BAR_W = 36;
 const BAR_H = 3;
+
+/** The preview banner: "PCA preview — t-SNE computing… 43%" (phase and seconds while no fraction is known). */
+export function previewText(method: DRMethod, progress: ScatterProgress | null): string {
+  const head = `PCA preview — ${DR_LABELS[method] ?? method} computing…`;
+  if (!progress || progress.state !== "running") return head;
+  if (progress.fraction !== null) return `${head} ${Math.floor(progress.fraction * 100)}%`;
+  const secs = progress.elapsed_s === null ? "" : `, ${Math.round(progress.elapsed_s)} s`;
+  return progress.phase ? `${head} (${progress.phase}${secs})` : head;
+}
 
 export function ScatterPanel(props: ScatterPanelProps) {
   const { data, classNames, selected, onSelect, params, onParams, thumbnailUrl, onEnlarge, suspects } = props;
@@ -226,6 +237,11 @@ export function ScatterPanel(props: ScatterPanelProps) {
               ⤢
             </button>
           )}
+        </div>
+      )}
+      {props.preview && (
+        <div className="cep-scatter__preview" role="status" data-testid="scatter-preview">
+          {previewText(props.preview.method, props.preview.progress)}
         </div>
       )}
       <svg
