@@ -137,6 +137,36 @@ try {
     await page.screenshot({ path: join(outdir, "02-scatter.png") });
   });
 
+  await step("a slow layout shows the PCA preview at once, then replaces it", async () => {
+    // Hold the slow method's response (not PCA's) until the preview has been seen.
+    let release;
+    const gate = new Promise((r) => (release = r));
+    const slow = (u) => u.pathname.endsWith("/scatter") && u.searchParams.get("method") !== "pca";
+    const hold = async (route) => {
+      await gate;
+      await route.continue();
+    };
+    await page.route(slow, hold);
+    try {
+      const method = node.locator('select[aria-label="Dimensionality reduction method"]');
+      if ((await method.inputValue()) === "pca") await method.selectOption("tsne");
+      else await node.locator('button[aria-label="Recompute the projection with a new random seed"]').click();
+      const chosen = await method.inputValue();
+      const banner = node.locator('[data-testid="scatter-preview"]');
+      await banner.waitFor({ state: "visible", timeout: 30000 });
+      await node.locator('[data-testid="scatter"][data-method="pca"]').waitFor({ state: "attached", timeout: 30000 });
+      const text = await banner.textContent();
+      if (!text.startsWith("PCA preview")) throw new Error(`preview banner reads ${JSON.stringify(text)}`);
+      release();
+      await banner.waitFor({ state: "detached", timeout: 60000 });
+      await node.locator(`[data-testid="scatter"][data-method="${chosen}"]`).waitFor({ state: "attached", timeout: 60000 });
+      log(`  preview "${text}" replaced by ${chosen}`);
+    } finally {
+      release();
+      await page.unroute(slow, hold);
+    }
+  });
+
   await step("the scatterplot enlarges into the line-up dock and closes", async () => {
     await node.locator('button[aria-label="Enlarge scatterplot"]').click();
     const big = frame.locator('[data-testid="scatter-enlarged"]');
