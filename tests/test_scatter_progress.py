@@ -133,6 +133,8 @@ def test_progress_route_follows_a_scatter_request(client, monkeypatch):
     (dict(L, k="0"), "k"),
     ({"step": 2, "layer": "features.0"}, "run"),
     (dict(L, run="nope"), "run"),
+    (dict(L, layer="nope"), "layer"),
+    (dict(L, k="25"), "k"),  # N = 24
 ])
 def test_progress_route_400_names_the_parameter(client, params, parameter):
     body = get_json(client, "/scatter_progress", 400, **params)

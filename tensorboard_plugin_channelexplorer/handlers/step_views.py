@@ -63,8 +63,14 @@ def scatter(ctx: HandlerContext, q: ScatterQuery):
 
 
 def scatter_progress(ctx: HandlerContext, q: ScatterQuery) -> dict:
-    """``/scatter_progress``: state of the ``/scatter`` computation with the same parameters (reads no summaries)."""
-    step = ctx.reader.resolve_step(q.run, q.step)
+    """``/scatter_progress``: state of the ``/scatter`` computation with the same parameters.
+
+    It validates exactly as ``/scatter`` (the records it reads are cached by
+    then), so a request that ``/scatter`` refuses is refused here too.
+    """
+    step, mat = _matrix(ctx, q)
+    check_embed_inputs(mat.shape[0], method=q.method)
+    check_k(q.k, mat.shape[0])
     key = ctx.reader.cache_key("view/scatter", _sources(q, step), _scatter_params(q))
     state = progress.REGISTRY.get(key)
     if state["state"] == "idle" and key in ctx.cache:
