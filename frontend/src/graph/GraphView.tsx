@@ -26,20 +26,62 @@ export function fallbackGraph(layers: Iterable<LayerInfo>): GraphResponse {
   return { source: "hooks", nodes, edges };
 }
 
-/** Loads the graph of the current side and shows it. */
-export function GraphView({ onPerf, focus }: { onPerf?: (ms: number) => void; focus?: FocusRequest | null }) {
+/** The outcome of a request started earlier, kept without an unhandled rejection. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Wraps a promise so that its rejection is held as a value until someone awaits it. */
+export function settle<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/**
+ * The graph to show: the prefetched `/graph` response when there is one, else
+ * `fetchGraph()`; a 404 (no graph logged for the step) gives the fallback
+ * chain of `layers`, any other error is thrown.
+ */
+export async function loadGraph(
+  prefetched: Promise<Settled<GraphResponse>> | null,
+  fetchGraph: () => Promise<GraphResponse>,
+  layers: Iterable<LayerInfo>,
+): Promise<{ graph: GraphResponse; fallback: boolean }> {
+  try {
+    let graph: GraphResponse;
+    if (prefetched) {
+      const got = await prefetched;
+      if (!got.ok) throw got.error;
+      graph = got.value;
+    } else {
+      graph = await fetchGraph();
+    }
+    return { graph, fallback: false };
+  } catch (err) {
+    if (err instanceof api.ApiError && err.status === 404) return { graph: fallbackGraph(layers), fallback: true };
+    throw err;
+  }
+}
+
+/**
+ * Loads the graph of the current side and shows it.
+ *
+ * `graph`, when given, is the `/graph` request of this side's (run, step)
+ * already in flight (started beside the manifest); else it is fetched here.
+ */
+export function GraphView({
+  onPerf,
+  focus,
+  graph,
+}: {
+  onPerf?: (ms: number) => void;
+  focus?: FocusRequest | null;
+  graph?: Promise<Settled<GraphResponse>>;
+}) {
   const side = useSide();
   const state = useAsync(
-    async (signal) => {
-      try {
-        return { graph: await api.graph({ run: side.run, step: side.step }, signal), fallback: false };
-      } catch (err) {
-        if (err instanceof api.ApiError && err.status === 404)
-          return { graph: fallbackGraph(side.layers.values()), fallback: true };
-        throw err;
-      }
-    },
-    [side.run, side.step],
+    (signal) => loadGraph(graph ?? null, () => api.graph({ run: side.run, step: side.step }, signal), side.layers.values()),
+    [side.run, side.step, graph],
   );
   if (state.error) return <ErrorBox error={state.error} title="Could not load the model graph" />;
   if (!state.data) return <Loading label="Loading model graph…" />;

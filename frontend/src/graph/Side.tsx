@@ -7,7 +7,7 @@ import { Loading } from "../components/Loading";
 import { useAsync } from "../components/useAsync";
 import { SideCtx } from "./context";
 import type { FocusRequest, SideContext, ViewSettings } from "./context";
-import { GraphView } from "./GraphView";
+import { GraphView, settle } from "./GraphView";
 import { ChannelCardDock } from "./ChannelCardDock";
 
 /** Loads the manifest of a (run, step) and provides the side context. */
@@ -29,10 +29,12 @@ export function Side({
   // The manifest keeps the (run, step) it was fetched for: while another one
   // loads, the context stays that of the shown manifest, so no view asks the
   // new run for the old run's layers or inputs.
-  const state = useAsync(
-    (signal) => api.layers({ run, step }, signal).then((manifest) => ({ run, step, manifest })),
-    [run, step],
-  );
+  const state = useAsync((signal) => {
+    // The graph is requested beside the manifest, not after it: on a big
+    // model the first paint then waits for one round trip less.
+    const graph = settle(api.graph({ run, step }, signal));
+    return api.layers({ run, step }, signal).then((manifest) => ({ run, step, manifest, graph }));
+  }, [run, step]);
   const ctx = useMemo<SideContext | null>(() => {
     if (!state.data) return null;
     const { manifest } = state.data;
@@ -53,7 +55,7 @@ export function Side({
       {/* Keyed by run: no view keeps (and shows) another run's inputs or layers. */}
       <div key={ctx.run} className="ce-side" data-testid={`side-${side}`} data-run={ctx.run} data-step={ctx.step}>
         {state.loading && <div className="ce-progress" role="progressbar" aria-label="Loading" />}
-        <GraphView focus={focus} />
+        <GraphView focus={focus} graph={state.data?.graph} />
         {withSidebar && <DatasetSidebar />}
         {side === "a" && <ChannelCardDock />}
       </div>

@@ -10,7 +10,9 @@ import {
   visibleGraph,
 } from "./grouping";
 import { exportLayout, layoutGraph, parseLayout } from "./layout";
-import { fallbackGraph } from "./GraphView";
+import { fallbackGraph, loadGraph, settle } from "./GraphView";
+import { ApiError } from "../api";
+import type { LayerInfo } from "../types";
 import { layerNodeSize } from "./sizes";
 
 /** A ResNet-like chain: stem + `blocks` blocks of 3 convs each with a skip edge. */
@@ -181,5 +183,50 @@ describe("layout", () => {
     ]);
     expect(g.nodes.map((n) => n.id)).toEqual(["a", "b"]);
     expect(g.edges).toEqual([{ source: "a", target: "b" }]);
+  });
+});
+
+describe("loadGraph (the /graph request started beside the manifest)", () => {
+  const layers: LayerInfo[] = [
+    { name: "conv1", type: "Conv2d", shape: [8, 4, 4] } as LayerInfo,
+    { name: "conv2", type: "Conv2d", shape: [8, 2, 2] } as LayerInfo,
+  ];
+  const logged = resnetLike(1);
+  const never = () => Promise.reject(new Error("must not fetch: a prefetched request was given"));
+
+  it("uses the prefetched response and does not fetch again", async () => {
+    let fetched = 0;
+    const got = await loadGraph(settle(Promise.resolve(logged)), () => (fetched++, never()), layers);
+    expect(got).toEqual({ graph: logged, fallback: false });
+    expect(fetched).toBe(0);
+  });
+
+  it("fetches when nothing was prefetched", async () => {
+    const got = await loadGraph(null, () => Promise.resolve(logged), layers);
+    expect(got.graph).toBe(logged);
+  });
+
+  it("falls back to the layer chain on a prefetched 404, as on a fetched one", async () => {
+    const notFound = new ApiError("no graph", 404, "graph");
+    for (const got of [
+      await loadGraph(settle(Promise.reject(notFound)), never, layers),
+      await loadGraph(null, () => Promise.reject(notFound), layers),
+    ]) {
+      expect(got.fallback).toBe(true);
+      expect(got.graph.nodes.map((n) => n.id)).toEqual(["conv1", "conv2"]);
+      expect(got.graph.edges).toEqual([{ source: "conv1", target: "conv2" }]);
+    }
+  });
+
+  it("rethrows any other prefetched error", async () => {
+    const boom = new ApiError("server error", 500, "graph");
+    await expect(loadGraph(settle(Promise.reject(boom)), never, layers)).rejects.toBe(boom);
+  });
+
+  it("settle holds a rejection as a value (no unhandled rejection before anyone awaits)", async () => {
+    const held = settle(Promise.reject(new Error("later")));
+    await new Promise((r) => setTimeout(r, 0));
+    const got = await held;
+    expect(got.ok).toBe(false);
   });
 });
