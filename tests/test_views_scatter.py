@@ -159,3 +159,37 @@ def test_cap_reached_when_bic_keeps_rising():
     assert bics[-1] == max(bics) and bics[-1] > bics[-2]
     k5 = scatter.scatter_view(X, labels, method="pca", k=5)
     assert k5["bic"] is None and k5["cap_reached"] is None and k5["k_cap"] is None
+
+
+@pytest.mark.parametrize("exact_max", [10_000, 50])  # 50: the Annoy path at 120 inputs
+def test_tsne_equals_opentsne_own_neighbour_lookup(monkeypatch, exact_max):
+    """The index the view builds is the one TSNE(neighbors=...) builds: the same embedding, bit for bit."""
+    from openTSNE import TSNE
+
+    monkeypatch.setattr(scatter, "TSNE_EXACT_KNN_MAX", exact_max)
+    X, _ = _data(seed=5, n_per=40, d=12)
+    n = X.shape[0]
+    got = scatter._tsne(X, random_state=3)
+    reference = TSNE(n_components=2, perplexity=scatter._perplexity(n), initialization="pca",
+                     neighbors="exact" if n <= exact_max else "annoy", negative_gradient_method="bh",
+                     ints_in_interval=scatter._TSNE_INTS_IN_INTERVAL, n_jobs=1, random_state=3,
+                     verbose=False).fit(X)
+    np.testing.assert_array_equal(got, np.asarray(reference, dtype=np.float64))
+
+
+def test_tsne_does_not_import_pynndescent():
+    """A fresh process's first t-SNE loads no numba code (pynndescent's import compiles for ~10 s on a cold cache)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from tensorboard_plugin_channelexplorer.views import scatter\n"
+        "X = np.random.default_rng(0).normal(size=(300, 20))\n"
+        "scatter.scatter_view(X, np.arange(300) % 3, method='tsne', k=3)\n"
+        "print(sorted(m for m in ('pynndescent', 'umap', 'numba') if m in sys.modules))\n"
+    )
+    env = dict(__import__("os").environ, CHANNELEXPLORER_NO_WARMUP="1")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -224,20 +224,19 @@ def _perplexity(n: int) -> float:
 
 def _tsne(Z: np.ndarray, random_state: int) -> np.ndarray:
     """openTSNE on the reduced vectors ``Z`` (settings in the module docstring)."""
-    # openTSNE's fit imports pynndescent, which the warm-up thread may be importing too.
-    lazy_imports.import_module("pynndescent")
-    TSNE = lazy_imports.import_module("openTSNE").TSNE
+    openTSNE = lazy_imports.import_module("openTSNE")
+    from openTSNE import affinity, nearest_neighbors
 
     n = Z.shape[0]
+    perplexity = _perplexity(n)
     progress.report("neighbours")
     with warnings.catch_warnings(), single_threaded():
         warnings.simplefilter("ignore")
-        tsne = TSNE(
+        tsne = openTSNE.TSNE(
             n_components=2,
-            perplexity=_perplexity(n),
+            perplexity=perplexity,
             # PCA init needs >= 2 features (a 1-channel layer has one).
             initialization="pca" if Z.shape[1] >= 2 else "random",
-            neighbors="exact" if n <= TSNE_EXACT_KNN_MAX else "annoy",
             negative_gradient_method="fft" if n >= TSNE_FFT_MIN else "bh",
             ints_in_interval=_TSNE_INTS_IN_INTERVAL,
             n_jobs=1,
@@ -246,7 +245,16 @@ def _tsne(Z: np.ndarray, random_state: int) -> np.ndarray:
             callbacks_every_iters=TSNE_PROGRESS_EVERY,
         )
         tsne.callbacks = [_TSNEProgress(tsne.early_exaggeration_iter + tsne.n_iter)]
-        return np.asarray(tsne.fit(Z), dtype=np.float64)
+        # The neighbour index is built here, not by openTSNE's method lookup: that
+        # lookup imports pynndescent (numba kernels: ~10 s in a process whose
+        # numba cache is cold) even for the exact and Annoy searches used here.
+        # Same index, k and affinities as TSNE(neighbors=...) builds.
+        index_cls = nearest_neighbors.Sklearn if n <= TSNE_EXACT_KNN_MAX else nearest_neighbors.Annoy
+        index = index_cls(Z, k=min(n - 1, int(3 * perplexity)), metric="euclidean", n_jobs=1,
+                          random_state=random_state, verbose=False)
+        affinities = affinity.MultiscaleMixture(perplexities=perplexity, knn_index=index, n_jobs=1,
+                                                random_state=random_state, verbose=False)
+        return np.asarray(tsne.fit(Z, affinities=affinities), dtype=np.float64)
 
 
 def _tsne_sklearn(X: np.ndarray, random_state: int) -> np.ndarray:
