@@ -203,7 +203,8 @@ try {
   await step("the Jaccard keyboard cursor picks the cell a click picks", async () => {
     const canvas = node.locator('canvas[data-testid="jaccard"]');
     const pair = node.locator('[data-testid="jaccard-cell"]');
-    const shown = async () => `${await pair.getAttribute("data-i")},${await pair.getAttribute("data-j")}`;
+    // One read of both attributes: two reads could straddle a re-render and mix two pairs.
+    const shown = () => pair.evaluate((el) => `${el.getAttribute("data-i")},${el.getAttribute("data-j")}`);
     const waitChange = async (from) => {
       for (let k = 0; k < 100; k++) {
         const now = await shown();
