@@ -243,17 +243,18 @@ class ScatterQuery(LayerQuery):
 
 @dataclasses.dataclass(frozen=True)
 class JaccardQuery(LayerQuery):
-    """``/jaccard``: the threshold ``eta``, ``normalize`` and the ``seed`` of the sample past `MAX_MATRIX_INPUTS`."""
+    """``/jaccard``: ``eta``, ``normalize``, the ``seed`` of the sample past `MAX_MATRIX_INPUTS`, the ``matrix`` format."""
 
     eta: float = 0.2
     normalize: bool = False
     seed: int = 0
+    matrix: str = "values"
 
     @classmethod
     def parse(cls, args) -> "JaccardQuery":
         base = LayerQuery.parse(args)
         return cls(**query_fields(base), eta=param_eta(args), normalize=param_bool(args, "normalize", False),
-                   seed=param_seed(args))
+                   seed=param_seed(args), matrix=param_choice(args, "matrix", ("values", "counts"), "values"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -113,6 +113,23 @@ def test_jaccard_views(client):
     assert tree["children"]
 
 
+def test_jaccard_counts_agree_with_values_and_jaccard_cell(client):
+    """matrix=counts holds, in `order`, the shared counts and set sizes that /jaccard_cell reports pair by pair."""
+    import base64
+
+    values = get_json(client, "/jaccard", eta=0.25, **L)
+    counts = get_json(client, "/jaccard", eta=0.25, matrix="counts", **L)
+    assert "matrix" not in counts and counts["matrix_format"] == "counts" and values["matrix_format"] == "values"
+    order = counts["order"]
+    assert order == values["order"] and counts["shared"]["dtype"] == "uint8"
+    shared = np.frombuffer(base64.b64decode(counts["shared"]["base64"]), dtype="<u1").reshape(counts["shared"]["shape"])
+    for r, c in ((0, 3), (2, 17), (5, 5), (23, 0)):
+        cell = get_json(client, "/jaccard_cell", eta=0.25, i=order[r], j=order[c], **L)
+        assert shared[r, c] == cell["shared"] and [counts["set_sizes"][r], counts["set_sizes"][c]] == cell["sizes"]
+        if r != c:
+            assert values["matrix"][r][c] == pytest.approx(cell["similarity"], abs=1e-6)
+
+
 def test_heatmap_and_dataset(client):
     body = get_json(client, "/heatmap", order="variance", limit=4, **L)
     assert {"order", "total_channels", "offset", "limit", "channels", "columns", "class_boundaries", "values",
@@ -138,6 +155,7 @@ BAD_PARAMS = [
     ("/jaccard", dict(L, eta=1.5), "eta"),
     ("/jaccard", dict(L, eta="nan"), "eta"),
     ("/jaccard", dict(L, normalize="maybe"), "normalize"),
+    ("/jaccard", dict(L, matrix="csv"), "matrix"),
     ("/jaccard_cell", dict(L, i=0, j=24), "j"),
     ("/jaccard_cell", dict(L, i=0), "j"),
     ("/hierarchy", dict(L, eta=-0.1), "eta"),

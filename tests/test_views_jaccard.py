@@ -122,6 +122,72 @@ def test_top_sets_and_jaccard_match_an_oracle(S, eta):
     np.testing.assert_array_equal(J, J.T)
 
 
+def _decode_counts(block):
+    """The `encode_counts` block read back with the stdlib, as its documentation says (no numpy dtype guess)."""
+    import base64
+    import struct
+
+    raw = base64.b64decode(block["base64"])
+    code, size = {"uint8": ("B", 1), "uint16": ("H", 2), "uint32": ("I", 4)}[block["dtype"]]
+    n, m = block["shape"]
+    assert len(raw) == n * m * size
+    flat = struct.unpack("<" + code * (n * m), raw)
+    return [list(flat[r * m:(r + 1) * m]) for r in range(n)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 10), st.integers(1, 16)), elements=_sparse_values),
+    st.floats(0.01, 1.0),
+    st.integers(0, 2**16),
+)
+def test_counts_format_holds_the_oracle_sets_exactly(S, eta, seed):
+    labels = np.random.default_rng(seed).integers(0, 3, S.shape[0])
+    got = jaccard.jaccard_view(S, labels, eta=eta, matrix_format="counts")
+    assert "matrix" not in got and got["matrix_format"] == "counts"
+    sets = [_oracle_set(row, eta) for row in S.astype(np.float32).tolist()]
+    order = got["order"]
+    shared = _decode_counts(got["shared"])
+    assert shared == [[len(sets[i] & sets[j]) for j in order] for i in order]
+    assert got["set_sizes"] == [len(sets[i]) for i in order]
+    # The documented reconstruction gives the oracle's Jaccard, and the values format's matrix.
+    values = jaccard.jaccard_view(S, labels, eta=eta)
+    rebuilt = [[1.0 if r == c else (shared[r][c] / u if (u := got["set_sizes"][r] + got["set_sizes"][c]
+                                                          - shared[r][c]) else 0.0)
+                for c in range(len(order))] for r in range(len(order))]
+    expected = [[_oracle_jaccard(sets[i], sets[j], i == j) for j in order] for i in order]
+    np.testing.assert_allclose(rebuilt, expected, rtol=1e-12)
+    np.testing.assert_allclose(values["matrix"], expected, rtol=1e-6)
+    for key in ("order", "class_matrix", "labels", "classes", "class_boundaries", "empty", "range", "top"):
+        assert got[key] == values[key], key
+
+
+def test_encode_counts_picks_the_smallest_type_golden():
+    small = jaccard.encode_counts(np.array([[0, 255], [3, 1]]))
+    assert small == {"dtype": "uint8", "shape": [2, 2], "base64": "AP8DAQ=="}
+    wide = jaccard.encode_counts(np.array([[256.0]], dtype=np.float32))
+    assert wide == {"dtype": "uint16", "shape": [1, 1], "base64": "AAE="}  # 256 little-endian: 00 01
+    assert jaccard.encode_counts(np.array([[70000]]))["dtype"] == "uint32"
+    for bad in (np.array([[-1]]), np.array([[0.5]]), np.array([1, 2])):
+        with pytest.raises(ValueError, match="counts"):
+            jaccard.encode_counts(bad)
+
+
+def test_counts_format_is_smaller_at_scale():
+    rng = np.random.default_rng(0)
+    S = rng.random((600, 256), dtype=np.float32)
+    labels = rng.integers(0, 10, 600)
+    counts = json.dumps(jaccard.jaccard_view(S, labels, matrix_format="counts"))
+    values = json.dumps(jaccard.jaccard_view(S, labels))
+    # 600 x 600 one-byte counts in base64 (4/3 bytes a cell) against >= 4 characters a decimal value.
+    assert len(counts) < 600 * 600 * 1.5 < 600 * 600 * 4 < len(values)
+
+
+def test_matrix_format_validation():
+    with pytest.raises(ValueError, match="matrix_format"):
+        jaccard.jaccard_view(np.ones((2, 3)), [0, 1], matrix_format="csv")
+
+
 def test_disjoint_active_channels_share_nothing():
     # C = 10, eta = 0.2 -> A = 2; each input has one active channel, and they differ.
     # Filling the sets with zero channels in index order gave {0, 1} twice, J = 1.

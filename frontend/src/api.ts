@@ -36,6 +36,7 @@ import type {
   ChannelSource,
 } from "./types";
 import { recordResponse, snapshotImageUrl, snapshotLookup } from "./export/snapshot";
+import { withJaccardMatrix } from "./transforms/jaccard";
 
 /** Error raised for a non-2xx answer; `message` is the backend's `error` text. */
 export class ApiError extends Error {
@@ -216,9 +217,13 @@ export interface JaccardQuery extends LayerQuery {
   seed?: number;
 }
 
-/** `GET /jaccard`: input-by-input top-channel Jaccard similarity. */
+/**
+ * `GET /jaccard`: input-by-input top-channel Jaccard similarity. Asks for the
+ * exact counts (a fraction of the bytes of decimal values) and fills in `matrix`.
+ */
 export function jaccard(q: JaccardQuery, signal?: AbortSignal): Promise<JaccardResponse> {
-  return getJson<JaccardResponse>("jaccard", { ...lq(q), eta: q.eta, normalize: q.normalize, seed: q.seed }, signal);
+  const params = { ...lq(q), eta: q.eta, normalize: q.normalize, seed: q.seed, matrix: "counts" };
+  return getJson<JaccardResponse>("jaccard", params, signal).then(withJaccardMatrix);
 }
 
 /** `GET /jaccard_cell`: the shared top channels of inputs `i` and `j`. */

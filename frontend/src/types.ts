@@ -154,7 +154,14 @@ export interface SampleInfo {
   per_class: { class: number; total: number; shown: number }[];
 }
 
-/** `GET /jaccard?run=&step=&layer=&fn=otsu&stage=pre&eta=&normalize=&seed=`. */
+/** `GET /jaccard?run=&step=&layer=&fn=otsu&stage=pre&eta=&normalize=&seed=&matrix=counts`. */
+/** Non-negative integers `[rows, cols]`, row-major little-endian, base64 (`/jaccard?matrix=counts`'s `shared`). */
+export interface CountsBlock {
+  dtype: "uint8" | "uint16" | "uint32";
+  shape: [number, number];
+  base64: string;
+}
+
 export interface JaccardResponse {
   eta: number;
   /** Number of top channels kept per input, ceil(eta * channels). */
@@ -162,8 +169,11 @@ export interface JaccardResponse {
   channels: number;
   /** Maps matrix rows/columns to input indices (grouped by class). */
   order: number[];
-  /** `[N, N]` similarity, rows and columns in `order`. */
-  matrix: number[][];
+  /** `[N, N]` similarity, rows and columns in `order` (decoded from `shared` by `api.jaccard`). */
+  matrix: ArrayLike<number>[];
+  /** `matrix=counts` answers: shared-channel counts and set sizes, in `order` (`transforms/jaccard`). */
+  shared?: CountsBlock;
+  set_sizes?: number[];
   /** Row offsets where each class group starts, plus the end (length classes+1). */
   class_boundaries: number[];
   class_names: string[];

@@ -88,11 +88,12 @@ def jaccard(ctx: HandlerContext, q: JaccardQuery):
         from tensorboard_plugin_channelexplorer.views import jaccard as view
 
         return view.jaccard_view(mat, labels, eta=q.eta, normalize=q.normalize, max_inputs=cap,
-                                 random_state=q.seed)
+                                 random_state=q.seed, matrix_format=q.matrix)
 
     # The seed changes the answer only when the step is sampled.
     seed = q.seed if mat.shape[0] > cap else 0
-    return ctx.view_json("jaccard", _sources(q, step), (q.fn, q.stage, q.eta, q.normalize, seed, cap), compute,
+    params = (q.fn, q.stage, q.eta, q.normalize, seed, cap, q.matrix)
+    return ctx.view_json("jaccard", _sources(q, step), params, compute,
                          extra=dict(class_names=class_names, layer=q.layer, fn=q.fn, stage=q.stage))
 
 

@@ -136,7 +136,10 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
   });
 
   await step("Jaccard CSV: the /jaccard matrix with input labels", async () => {
-    const oracle = await (await fetch(routeUrls.jaccard)).json();
+    // The tab asks for exact counts and decodes them; the oracle is the server's own decimal matrix.
+    if (!routeUrls.jaccard.includes("matrix=counts")) fail(`the tab did not ask for counts: ${routeUrls.jaccard}`);
+    const oracle = await (await fetch(routeUrls.jaccard.replace("matrix=counts", "matrix=values"))).json();
+    if (!oracle.matrix) fail("the values answer has no matrix");
     const { data } = await download("jaccard", "csv");
     const rows = parseCsv(data.toString("utf8"));
     const n = oracle.order.length;
@@ -144,7 +147,9 @@ await tensorboardScript("node export.mjs <url> <outdir> --run NAME", async ({ ba
     if (rows[0][1] !== `input_${oracle.order[0]}`) fail(`header ${rows[0].slice(0, 3)}`);
     for (let r = 0; r < n; r++) {
       if (Number(rows[r + 1][0]) !== oracle.order[r]) fail(`row ${r} label`);
-      for (let c = 0; c < n; c++) if (!close(Number(rows[r + 1][c + 1]), oracle.matrix[r][c])) fail(`cell ${r},${c}`);
+      // Both sides print 7 significant digits of a float32 quotient.
+      for (let c = 0; c < n; c++)
+        if (Math.abs(Number(rows[r + 1][c + 1]) - oracle.matrix[r][c]) > 1e-6) fail(`cell ${r},${c}`);
     }
   });
 

@@ -21,6 +21,7 @@ import type {
   TimelineResponse,
   TrajectoryResponse,
 } from "../types";
+import { withJaccardMatrix } from "../transforms/jaccard";
 
 type Cell = string | number | boolean | null | undefined;
 export type Table = { header: string[]; rows: Cell[][] };
@@ -41,12 +42,22 @@ export function toCsv(table: Table): string {
   return lines.join("\r\n") + "\r\n";
 }
 
-function matrixTable(rowIds: number[], colIds: Array<number | string>, m: number[][], first: string, prefix: string) {
+function matrixTable(
+  rowIds: number[],
+  colIds: Array<number | string>,
+  m: ArrayLike<ArrayLike<number>>,
+  first: string,
+  prefix: string,
+  cell: (v: number) => number = (v) => v,
+) {
   return {
     header: [first, ...colIds.map((c) => `${prefix}${c}`)],
-    rows: m.map((row, r) => [rowIds[r], ...row]),
+    rows: Array.from(m, (row, r) => [rowIds[r], ...Array.from(row, cell)]),
   };
 }
+
+/** 7 significant digits, as the server rounds: a decoded float32 prints 0.3333333, not 0.3333333432674408. */
+const sig7 = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(7)) : v);
 
 function hierarchyRows(node: HierarchyNode, path: string, depth: number, out: Cell[][]) {
   const here = path ? `${path}/${node.name}` : node.name;
@@ -88,8 +99,8 @@ export function flatten(route: string, body: unknown): Table {
       };
     }
     case "jaccard": {
-      const r = body as JaccardResponse;
-      return matrixTable(r.order, r.order, r.matrix, "input", "input_");
+      const r = withJaccardMatrix(body as JaccardResponse);
+      return matrixTable(r.order, r.order, r.matrix, "input", "input_", sig7);
     }
     case "heatmap": {
       const r = body as HeatmapResponse;

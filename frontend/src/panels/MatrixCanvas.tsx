@@ -31,7 +31,7 @@ export interface MatrixState {
 }
 
 export interface MatrixCanvasProps {
-  matrix: number[][];
+  matrix: ArrayLike<ArrayLike<number>>;
   /** Colour range [lo, hi] of the values. */
   range: [number, number];
   lut: ColorLut;

@@ -11,3 +11,4 @@ export * from "./dataset";
 export * from "./timeline";
 export * from "./trajectory";
 export * from "./diverging";
+export * from "./jaccard";
