@@ -109,3 +109,21 @@ def test_first_call_of_a_process_writes_the_records_of_a_later_call(tmp_path):
     for ra, rb in zip(a, b):
         assert ra[:3] == rb[:3]
         assert ra[3:] == rb[3:], f"step {ra[0]} tag {ra[1]} differs between the first and a later call"
+
+
+def test_warm_up_starts_torch_threads_before_numba(monkeypatch):
+    """torch's OpenMP pool starts before numba's kernel: the other order slowed every later log_layers ~45%.
+
+    Measured on EfficientNet-Lite0 (2 cores; ``benchmarks/bench_first_request.py --part log_layers``);
+    here only the order of the two first calls is checked.
+    """
+    import torch
+
+    from tensorboard_plugin_channelexplorer import writer
+
+    calls = []
+    conv2d = torch.nn.functional.conv2d
+    monkeypatch.setattr(torch.nn.functional, "conv2d", lambda *a, **k: calls.append("torch") or conv2d(*a, **k))
+    monkeypatch.setattr(writer, "warm_cpu_kernel", lambda: calls.append("numba") or True)
+    writer._warm_up()
+    assert "numba" in calls and "torch" in calls[: calls.index("numba")], calls
