@@ -37,7 +37,7 @@ Big matrices: ``matrix_format="counts"`` returns the matrix as the exact
 integers it comes from, the shared-channel counts ``|S_i ∩ S_j|`` as one
 little-endian base64 block of the smallest unsigned type that holds ``A``,
 plus the set sizes; the reader divides. At 4,096 inputs of 512 channels that
-is 22 MiB of JSON instead of 143 MiB of decimal floats, and no float is
+is 21 MiB of JSON instead of 143 MiB of decimal floats, and no float is
 printed.
 
 Past ``max_inputs`` inputs `jaccard_view` shows a seeded class-stratified
