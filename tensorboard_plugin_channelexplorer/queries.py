@@ -243,7 +243,7 @@ class ScatterQuery(LayerQuery):
 
 @dataclasses.dataclass(frozen=True)
 class JaccardQuery(LayerQuery):
-    """``/jaccard``: ``eta``, ``normalize``, the ``seed`` of the sample past `MAX_MATRIX_INPUTS`, the ``matrix`` format."""
+    """``/jaccard``: ``eta``, ``normalize``, the ``seed`` of the sample past `MAX_MATRIX_INPUTS`, ``matrix``."""
 
     eta: float = 0.2
     normalize: bool = False

@@ -145,6 +145,7 @@ class World:
             "eta": st.sampled_from(["0.05", "0.2", "0.5", "1"]),
             "alpha": st.sampled_from(["0", "0.6", "1"]),
             "normalize": st.sampled_from(["0", "1"]),
+            "matrix": st.sampled_from(["values", "counts"]),
             "i": st.integers(0, main["n"] - 1).map(str),
             "j": st.integers(0, main["n"] - 1).map(str),
             "index": st.integers(0, main["n"] - 1).map(str),
@@ -191,7 +192,10 @@ class World:
         if name == "alpha":
             return _float_str()
         if name in ("normalize",):
-            return st.one_of(st.sampled_from(["0", "1", "true", "false", "yes", "no", "on", "off", "2", "maybe"]), _nasty)
+            return st.one_of(st.sampled_from(["0", "1", "true", "false", "yes", "no", "on", "off", "2", "maybe"]),
+                             _nasty)
+        if name == "matrix":
+            return st.one_of(st.sampled_from(["values", "counts", "COUNTS", "csv"]), _nasty)
         if name in ("i", "j", "index", "sample_id"):
             return _int_str((-2, n + 2))
         if name == "channel":
@@ -430,7 +434,8 @@ def valid_request(world: World, route: str, draw) -> dict:
     table = {
         "run": st.just(VALID_RUN), "step": maybe(st.sampled_from(steps).map(str)), "layer": st.just(layer),
         "fn": maybe(st.sampled_from(fns)), "stage": maybe(st.just("pre")), "eta": maybe(eta), "seed": maybe(seed),
-        "normalize": maybe(st.sampled_from(["0", "1"])), "i": index, "j": index, "index": index,
+        "normalize": maybe(st.sampled_from(["0", "1"])), "matrix": maybe(st.sampled_from(["values", "counts"])),
+        "i": index, "j": index, "index": index,
         "k": maybe(st.one_of(st.just(""), st.integers(1, n).map(str))),
         # Always drawn: the default method of /scatter is t-SNE (slow; see test_valid_slow_views_answer).
         "method": st.sampled_from(["pca", "mds"]), "order": maybe(st.just(order)),
@@ -466,12 +471,13 @@ def invalid_values(world: World) -> dict:
         "limit": ["0", "4097", "x"], "offset": ["-1", "x"], "alpha": ["1.5", "-0.1", "x"],
         "method": ["lda", "PCA"], "order": ["nope"], "align": ["nope"],
         "reference": ["-1", str(info["classes"])], "run_b": ["nope"], "step_b": ["99", "x"],
-        "steps": ["x", "99", "0,x"],
+        "steps": ["x", "99", "0,x"], "matrix": ["csv", "COUNTS"],
     }
 
 
 DATA_ROUTES = [r for r in ROUTES if r not in ("/index.js", "/static/*", "/runs")]
-MODELLED = {"run", "step", "layer", "fn", "stage", "eta", "seed", "normalize", "i", "j", "index", "k", "method",
+MODELLED = {"run", "step", "layer", "fn", "stage", "eta", "seed", "normalize", "matrix", "i", "j", "index", "k",
+            "method",
             "order", "offset", "limit", "channel", "alpha", "reference", "run_b", "step_b", "align", "steps"}
 
 
