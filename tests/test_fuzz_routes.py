@@ -477,8 +477,7 @@ def invalid_values(world: World) -> dict:
 
 DATA_ROUTES = [r for r in ROUTES if r not in ("/index.js", "/static/*", "/runs")]
 MODELLED = {"run", "step", "layer", "fn", "stage", "eta", "seed", "normalize", "matrix", "i", "j", "index", "k",
-            "method",
-            "order", "offset", "limit", "channel", "alpha", "reference", "run_b", "step_b", "align", "steps"}
+            "method", "order", "offset", "limit", "channel", "alpha", "reference", "run_b", "step_b", "align", "steps"}
 
 
 def _skip_unmodelled(route: str) -> None:
