@@ -9,7 +9,9 @@ playwright-core from ``frontend/node_modules`` against Debian's Chromium. The
 script checks the graph, a layer's panels, Jaccard and heatmap clicks, a
 step change, compare mode, the timeline grid (a cell click opens that layer at
 that step), the trajectory slider, the diff view and the multi-run lines;
-screenshots land in ``artifacts/screenshots/<loader>/``.
+screenshots land in ``artifacts/screenshots/<loader>/``. Other scripts check
+deep links, live reloads, dark mode and (``sampled.mjs``, on a step of 5,391
+inputs) the sampled Jaccard and hierarchy panels.
 
 Skips when Chromium, node or ``frontend/node_modules`` is missing, unless
 ``CI=true`` (then it fails).
@@ -198,3 +200,37 @@ def test_live_refresh(tmp_path):
 def test_dark_mode(tensorboard_url):
     """TensorBoard's dark theme reaches the tab: dark background, text contrast >= 4.5; light again without a reload."""
     _check("theme.mjs", tensorboard_url)
+
+
+def test_sampled_similarity_views(tmp_path):
+    """A step with 5,391 inputs: Jaccard and the hierarchy panels show a 4,096-input sample and say so."""
+    logdir = str(tmp_path / "logdir")
+    subprocess.run([sys.executable, "-c", _WRITE_MANY, os.path.join(REPO, "examples"), logdir], check=True,
+                   timeout=SCRIPT_TIMEOUT_S, env=dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1"))
+    with _serve(logdir, tmp_path / "tensorboard.log", "default", lambda runs: _has_steps(runs, ("many",), 1)) as base:
+        code, output = _node(os.path.join(REPO, "tests", "browser", "sampled.mjs"), base,
+                             os.path.join(ARTIFACTS, "default"), "--run", "many")
+    print(output)  # the panels' times, shown by pytest -s
+    assert code == 0, f"sampled.mjs failed:\n{output}"
+    assert "ALL OK" in output
+
+
+# Every digit three times (the last two with pixel noise): 5,391 inputs, more than MAX_MATRIX_INPUTS.
+_WRITE_MANY = r"""
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+import digits
+from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+
+torch.set_num_threads(1)
+x_tr, y_tr, x_te, y_te, _, _ = digits.load_digits_tensors(seed=0)
+model = digits.make_cnn(seed=0)
+digits.train_epoch(model, torch.optim.Adam(model.parameters(), lr=1e-2), x_tr, y_tr)
+x, y = torch.cat([x_tr, x_te]), torch.cat([y_tr, y_te])
+g = torch.Generator().manual_seed(0)
+xs = torch.cat([x] + [x + 0.1 * torch.randn(x.shape, generator=g) for _ in range(2)])
+with ChannelExplorerWriter(os.path.join(sys.argv[2], "many")) as w:
+    w.log_layers(model.eval(), xs, labels=torch.cat([y] * 3), step=0, class_names=digits.CLASS_NAMES,
+                 layers=["conv1", "conv2", "pool", "conv3"])
+"""
