@@ -279,5 +279,11 @@ def test_matrix_cap_answers_400(monkeypatch):
             resp = client.get(f"{PREFIX}{route}?" + up.urlencode(dict(run="main", layer="features.0", **params)))
             body = json.loads(resp.get_data())
             assert resp.status_code == 400 and "N=24" in body["error"] and "10" in body["error"], (route, body)
-        # Routes that are not N x N still answer.
+        # Routes that are not N x N still answer; /suspects has a cap of its own (exact scores, no sample).
         assert client.get(f"{PREFIX}/heatmap?run=main&layer=features.0").status_code == 200
+        suspects = client.get(f"{PREFIX}/suspects?run=main&layer=features.0")
+        assert suspects.status_code == 200 and json.loads(suspects.get_data())["layers"][0]["n_inputs"] == 24
+        monkeypatch.setattr(queries, "MAX_SUSPECT_INPUTS", 10)
+        resp = client.get(f"{PREFIX}/suspects?run=main&layer=features.0")
+        body = json.loads(resp.get_data())
+        assert resp.status_code == 400 and body["parameter"] == "run" and "N=24" in body["error"], body

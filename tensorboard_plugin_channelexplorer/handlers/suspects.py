@@ -17,7 +17,7 @@ from tensorboard_plugin_channelexplorer.encoding import jsonable
 from tensorboard_plugin_channelexplorer.errors import CorruptDataError, InvalidArgumentError
 from tensorboard_plugin_channelexplorer.handlers.context import HandlerContext
 from tensorboard_plugin_channelexplorer.queries import (
-    StepQuery, check_matrix_inputs, param_bool, param_float, param_fn, param_int, param_stage, param_str,
+    StepQuery, check_suspect_inputs, param_bool, param_float, param_fn, param_int, param_stage, param_str,
 )
 
 MAX_LIMIT = 4096
@@ -64,7 +64,7 @@ def suspects(ctx: HandlerContext, q: SuspectsQuery) -> dict:
         layers = [q.layer]
     arrays = reader.inputs(q.run, step)
     labels = np.asarray(arrays[metadata.KEY_LABELS], dtype=np.int64)
-    check_matrix_inputs(labels.shape[0])
+    check_suspect_inputs(labels.shape[0])
     preds = arrays.get(metadata.KEY_PREDICTIONS) if q.predictions else None
     conf = arrays.get(metadata.KEY_PROBABILITIES) if preds is not None else None
     if conf is None:

@@ -5,8 +5,9 @@
 // Opens the last layer's Jaccard and hierarchy panels by a deep link and
 // checks, in the real tab: each panel shows "Sampled 4,096 of N inputs
 // (stratified by class, seed 0)" with N the logged count, the Jaccard canvas is
-// 4,096 x 4,096 cells (decoded from the exact counts the tab asks for), and a
-// cell click names two inputs of the step. Prints how long each panel took.
+// 4,096 x 4,096 cells (decoded from the exact counts the tab asks for), a
+// cell click names two inputs of the step, and the side bar ranks suspect
+// labels of all inputs. Prints how long each panel took.
 import { fail, log, step, tensorboardScript } from "./util.mjs";
 
 await tensorboardScript("node sampled.mjs <url> <outdir> --run NAME", async ({ base, outdir, run: runName, context, join }) => {
@@ -50,6 +51,13 @@ await tensorboardScript("node sampled.mjs <url> <outdir> --run NAME", async ({ b
     await pair.waitFor({ state: "visible", timeout: 30000 });
     const [i, j] = await pair.evaluate((el) => [Number(el.getAttribute("data-i")), Number(el.getAttribute("data-j"))]);
     if (!(i >= 0 && i < n && j >= 0 && j < n && i !== j)) fail(`pair (${i}, ${j}) of ${n} inputs`);
+  });
+
+  await step("the Dataset side bar ranks suspect labels of every input (no cap at 4,096)", async () => {
+    const list = frame.locator('[data-testid="suspects"] [data-testid="suspect-list"]');
+    await list.waitFor({ timeout: 120000 });
+    if (!(Number(await list.getAttribute("data-count")) > 0)) fail("the suspect list is empty");
+    log(`  suspects listed ${Date.now() - t0} ms after navigation`);
   });
 
   await step("the hierarchy panel says it shows a sample", async () => {
