@@ -22,7 +22,8 @@ above ``--old_max`` inputs are skipped (they take minutes each).
 ``--matrix_sizes`` inputs of ``--matrix_channels`` channels in ``--classes``
 classes (classes 0 and 1 fire the same channels): Jaccard and the hierarchy
 exactly at 4,096 inputs and on their 4,096-input class-stratified sample
-above, the dataset view (3 layers) at every N, and the hierarchy's sampled
+above, the dataset view (3 layers) at every N, the suspect scores of one layer
+(exact, up to the route's cap), and the hierarchy's sampled
 class-similarity matrix against the exact mean over all pairs (computed in
 row blocks, up to ``--exact_max`` inputs), with whether the superclasses match.
 
@@ -241,8 +242,8 @@ def _measured(fn):
 def matrix_main(args) -> int:
     """The ``--matrix`` table: the similarity views exact at 4,096 inputs and sampled above."""
     from tensorboard_plugin_channelexplorer.encoding import dumps
-    from tensorboard_plugin_channelexplorer.queries import MAX_MATRIX_INPUTS
-    from tensorboard_plugin_channelexplorer.views import dataset, hierarchy, jaccard
+    from tensorboard_plugin_channelexplorer.queries import MAX_MATRIX_INPUTS, MAX_SUSPECT_INPUTS
+    from tensorboard_plugin_channelexplorer.views import dataset, hierarchy, jaccard, suspects
 
     cap = MAX_MATRIX_INPUTS
     sizes = [int(v) for v in args.matrix_sizes.split(",")]
@@ -259,9 +260,12 @@ def matrix_main(args) -> int:
             ("hierarchy", lambda: hierarchy.confusion_hierarchy(S, y, names, max_inputs=cap)),
             ("dataset (3 layers)", lambda: dataset.dataset_view(
                 [S[:, : args.matrix_channels // 4], S[:, args.matrix_channels // 4:], S], y)),
+            ("suspects (1 layer)", lambda: suspects.suspects_view(S, y) if n <= MAX_SUSPECT_INPUTS else None),
         ):
             view, wall, peak = _measured(fn)
-            shown = (view["sampled"] or {}).get("n_shown", n)
+            if view is None:  # past the route's cap
+                continue
+            shown = (view.get("sampled") or {}).get("n_shown", n)
             err = same = ""
             if label == "hierarchy" and n <= args.exact_max:
                 exact = exact_class_matrix(S, y, 0.2)
@@ -274,7 +278,8 @@ def matrix_main(args) -> int:
             t0 = time.perf_counter()
             body = dumps(view)  # the route serializes once per cache key
             json_s = time.perf_counter() - t0
-            rows.append((n, label, mode if label != "dataset (3 layers)" else "sampled pairs", shown, wall,
+            how = {"dataset (3 layers)": "sampled pairs", "suspects (1 layer)": "exact"}.get(label, mode)
+            rows.append((n, label, how, shown, wall,
                          json_s, len(body) / 2**20, peak, err, same))
             print(f"  N={n} {label}: {wall:.2f} s + {json_s:.2f} s JSON", flush=True)
     print()
