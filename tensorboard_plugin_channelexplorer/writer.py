@@ -90,12 +90,12 @@ DEFAULT_WEIGHTS_BUDGET_BYTES = 4 * 2**20
 def _warm_up() -> None:
     # The training script imports this module once; the first log_layers
     # would otherwise pay numba's kernel load and thread-pool start, and the
-    # compact timeline record's imports (views.timeline above; scikit-learn
-    # and threadpoolctl, which its k-NN score runs under), 1-2 s on 2 cores,
-    # and PIL's image plugins, which its first PNG thumbnail loads.
+    # compact timeline record's thread limit (threadpoolctl's scan of the
+    # loaded libraries; its k-NN score is numpy, so no scikit-learn), and
+    # PIL's image plugins, which its first PNG thumbnail loads.
     # A failure here only moves that cost back.
     try:
-        with _views_validate.single_threaded():
+        with _views_validate.single_threaded("numpy"):
             pass
         # torch's OpenMP pool must start before numba's: the other way round,
         # every later forward ran ~45% slower (EfficientNet-Lite0, 2 cores).

@@ -99,6 +99,22 @@ def test_first_call_imports_nothing_heavy_and_finds_the_kernel_loaded():
     assert heavy == [], f"the first log_layers imported {heavy[:10]}"
 
 
+def test_writer_import_loads_no_scikit_learn():
+    """The compact record's k-NN score is numpy: a training script never pays scikit-learn's ~0.6 s import."""
+    out = _python("import sys, tensorboard_plugin_channelexplorer.writer as w; "
+                  "import tensorboard_plugin_channelexplorer.views as v; v.timeline; "
+                  "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'umap', 'openTSNE'}))")
+    assert out.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_views_package_loads_its_modules_on_first_use():
+    # heatmap's channel seriation imports scipy.cluster at module level.
+    out = _python("import sys, tensorboard_plugin_channelexplorer.views as v; a = 'scipy.cluster' in sys.modules; "
+                  "from tensorboard_plugin_channelexplorer.views import heatmap; "
+                  "print('RESULT', a, v.heatmap is heatmap, 'scipy.cluster' in sys.modules)")
+    assert out.strip().splitlines()[-1] == "RESULT False True True"
+
+
 def test_first_call_of_a_process_writes_the_records_of_a_later_call(tmp_path):
     first, later = str(tmp_path / "first"), str(tmp_path / "later")
     _python(_FIRST_AND_LATER, first, later)

@@ -9,9 +9,20 @@ with a message that names the parameter.
 Modules: ``xmeans`` (X-Means clustering), ``scatter`` (DR + clusters +
 outliers), ``jaccard`` (Eq. 1), ``hierarchy`` (confusion hierarchy),
 ``heatmap`` (orderings, Eq. 3), ``overlay`` (Eq. 2), ``dataset`` (dataset view
-and representative inputs). UMAP (numba) is imported only when used.
+and representative inputs), ``timeline`` (separability, trajectories,
+diffs), ``suspects``, ``channels``. Submodules load on first use
+(``views.scatter`` or ``from ...views import scatter``): the writer's
+compact record needs only ``timeline``'s numpy k-NN score, and importing the
+package must not pull in scikit-learn and scipy (~1 s) for it.
 """
 
-from . import dataset, heatmap, hierarchy, jaccard, overlay, scatter, xmeans
+import importlib
 
-__all__ = ["dataset", "heatmap", "hierarchy", "jaccard", "overlay", "scatter", "xmeans"]
+__all__ = ["channels", "dataset", "heatmap", "hierarchy", "jaccard", "overlay", "scatter", "suspects", "timeline",
+           "xmeans"]
+
+
+def __getattr__(name: str):
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,11 +22,27 @@ from tensorboard_plugin_channelexplorer.native_threads import in_capped_worker
 
 # Re-entrant: views call each other (scatter_view -> embed -> t-SNE).
 _THREADS_LOCK = threading.RLock()
-_controller = None
+# One threadpoolctl controller per scope (see `single_threaded`), built on first use.
+_controllers: dict = {}
+SCOPES = ("all", "numpy")
+
+
+def _controller(scope: str):
+    controller = _controllers.get(scope)
+    if controller is None:
+        if scope == "all":
+            # The controller only sees libraries loaded when it is created:
+            # import scikit-learn's compiled modules (and their OpenMP) first.
+            import sklearn.cluster  # noqa: F401
+            import sklearn.manifold  # noqa: F401
+        from threadpoolctl import ThreadpoolController
+
+        controller = _controllers[scope] = ThreadpoolController()
+    return controller
 
 
 @contextlib.contextmanager
-def single_threaded():
+def single_threaded(scope: str = "all"):
     """Runs the block with BLAS/OpenMP limited to one thread.
 
     The views work on small matrices, where threads gain little; on a busy
@@ -40,33 +56,36 @@ def single_threaded():
     library function) the limit is set and restored around the block; since
     it is process-wide, a lock keeps concurrent callers from interleaving the
     save/restore, so such calls run one at a time.
+
+    Args:
+        scope: ``"all"`` limits every pool, scikit-learn's OpenMP included
+            (imported first, ~0.6 s once per process); ``"numpy"`` limits
+            the pools loaded when first used (numpy's BLAS), for pure-numpy
+            code such as the k-NN score the writer computes in a training
+            process, which should not have to import scikit-learn.
     """
-    global _controller
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
     if in_capped_worker():
         yield
         return
     with _THREADS_LOCK:
-        if _controller is None:
-            # The controller only sees libraries loaded when it is created:
-            # import scikit-learn's compiled modules (and their OpenMP) first.
-            import sklearn.cluster  # noqa: F401
-            import sklearn.manifold  # noqa: F401
-            from threadpoolctl import ThreadpoolController
-
-            _controller = ThreadpoolController()
-        with _controller.limit(limits=1):
+        with _controller(scope).limit(limits=1):
             yield
 
 
-def single_threaded_view(func):
-    """Decorator: runs ``func`` inside ``single_threaded()``."""
+def single_threaded_view(func=None, *, scope: str = "all"):
+    """Decorator: runs ``func`` inside ``single_threaded(scope)``; ``@single_threaded_view(scope="numpy")`` too."""
 
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with single_threaded():
-            return func(*args, **kwargs)
+    def decorate(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            with single_threaded(scope):
+                return f(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate(func) if func is not None else decorate
 
 
 def check_matrix(X, name: str = "X", min_rows: int = 1, dtype=np.float64) -> np.ndarray:

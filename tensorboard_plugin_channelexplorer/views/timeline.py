@@ -76,7 +76,8 @@ def chance_level(labels) -> float:
     return float(np.unique(labels, return_counts=True)[1].max() / labels.size)
 
 
-@single_threaded_view
+# Pure numpy: the writer computes it for every compact record without importing scikit-learn.
+@single_threaded_view(scope="numpy")
 def knn_loo_score(S, labels, k: int = DEFAULT_K) -> float:
     """Leave-one-out k-NN accuracy on standardized channel summaries (see the module docstring).
 
