@@ -10,8 +10,9 @@ script checks the graph, a layer's panels, Jaccard and heatmap clicks, a
 step change, compare mode, the timeline grid (a cell click opens that layer at
 that step), the trajectory slider, the diff view and the multi-run lines;
 screenshots land in ``artifacts/screenshots/<loader>/``. Other scripts check
-deep links, live reloads, dark mode and (``sampled.mjs``, on a step of 5,391
-inputs) the sampled Jaccard and hierarchy panels.
+deep links, live reloads, dark mode, (``sampled.mjs``, on a step of 5,391
+inputs) the sampled Jaccard and hierarchy panels, and (``steps.mjs``, on a run
+written with ``full_every``) how the tab shows steps kept in full.
 
 Skips when Chromium, node or ``frontend/node_modules`` is missing, unless
 ``CI=true`` (then it fails).
@@ -202,17 +203,47 @@ def test_dark_mode(tensorboard_url):
     _check("theme.mjs", tensorboard_url)
 
 
+def _write_then_check(tmp_path, writer_code: str, run: str, n_steps: int, script: str) -> None:
+    """Writes a logdir with `writer_code` in a fresh process, serves it, and runs `script` on run `run`."""
+    logdir = str(tmp_path / "logdir")
+    subprocess.run([sys.executable, "-c", writer_code, os.path.join(REPO, "examples"), logdir], check=True,
+                   timeout=SCRIPT_TIMEOUT_S, env=dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1"))
+    with _serve(logdir, tmp_path / "tensorboard.log", "default", lambda runs: _has_steps(runs, (run,), n_steps)) as base:
+        code, output = _node(os.path.join(REPO, "tests", "browser", script), base,
+                             os.path.join(ARTIFACTS, "default"), "--run", run)
+    print(output)  # the steps' times, shown by pytest -s
+    assert code == 0, f"{script} failed:\n{output}"
+    assert "ALL OK" in output
+
+
 def test_sampled_similarity_views(tmp_path):
     """A step with 5,391 inputs: Jaccard and the hierarchy panels show a 4,096-input sample and say so."""
-    logdir = str(tmp_path / "logdir")
-    subprocess.run([sys.executable, "-c", _WRITE_MANY, os.path.join(REPO, "examples"), logdir], check=True,
-                   timeout=SCRIPT_TIMEOUT_S, env=dict(os.environ, CHANNELEXPLORER_NO_WARMUP="1"))
-    with _serve(logdir, tmp_path / "tensorboard.log", "default", lambda runs: _has_steps(runs, ("many",), 1)) as base:
-        code, output = _node(os.path.join(REPO, "tests", "browser", "sampled.mjs"), base,
-                             os.path.join(ARTIFACTS, "default"), "--run", "many")
-    print(output)  # the panels' times, shown by pytest -s
-    assert code == 0, f"sampled.mjs failed:\n{output}"
-    assert "ALL OK" in output
+    _write_then_check(tmp_path, _WRITE_MANY, "many", 1, "sampled.mjs")
+
+
+def test_full_and_compact_steps(tmp_path):
+    """A run written with full_every: the tab names and marks the full steps; a compact step opens the nearest."""
+    _write_then_check(tmp_path, _WRITE_FULL_EVERY, "long", 8, "steps.mjs")
+
+
+# Eight steps, full_every=3: steps 0, 3, 6 and the last (7, rewritten in full at close) are full.
+_WRITE_FULL_EVERY = r"""
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+import digits
+from tensorboard_plugin_channelexplorer.writer import ChannelExplorerWriter
+
+torch.set_num_threads(1)
+x_tr, y_tr, x_te, y_te, _, _ = digits.load_digits_tensors(seed=0)
+model = digits.make_cnn(seed=0)
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+with ChannelExplorerWriter(os.path.join(sys.argv[2], "long"), full_every=3) as w:
+    for step in range(8):
+        w.log_layers(model.eval(), x_te[:200], labels=y_te[:200], step=step, class_names=digits.CLASS_NAMES,
+                     layers=["conv1", "conv2", "pool", "conv3"])
+        digits.train_epoch(model.train(), opt, x_tr[:300], y_tr[:300])
+"""
 
 
 # Every digit three times (the last two with pixel noise): 5,391 inputs, more than MAX_MATRIX_INPUTS.

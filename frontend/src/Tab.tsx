@@ -25,7 +25,7 @@ import type { UrlState } from "./host/urlState";
 import { useSelection } from "./state";
 import { DownsampleNotice } from "./timeline/DownsampleNotice";
 import { TimelineView } from "./timeline/TimelineView";
-import { SideChoice, resolveStep } from "./sideChoice";
+import { SideChoice, nearestOpenableStep, resolveStep } from "./sideChoice";
 import { SidePicker } from "./components/SidePicker";
 import { Side } from "./graph/Side";
 import { SettingsBar } from "./components/SettingsBar";
@@ -155,9 +155,19 @@ export function Tab() {
   // What changes when a reload brings new steps (the timeline scores them again).
   const dataVersion = runs.map((r) => `${r.run}:${r.steps.length}:${r.steps[r.steps.length - 1] ?? ""}`).join("|");
 
-  /** Timeline cell click: the graph mode, side A at (run, step), the layer revealed with its scatterplot open. */
+  /**
+   * Timeline cell click: the graph mode, side A at (run, step), the layer revealed with its scatterplot open.
+   * A compact step has no per-step data: the nearest step kept in full opens (the cell's tooltip says which).
+   */
   const openLayer = (run: string, step: number, layer: string) => {
-    setA({ run, step });
+    setA({
+      run,
+      step:
+        nearestOpenableStep(
+          runs.find((r) => r.run === run),
+          step,
+        ) ?? step,
+    });
     setFocus((f) => ({ layer, panel: "scatter", nonce: (f?.nonce ?? 0) + 1 }));
     setMode("graph");
   };

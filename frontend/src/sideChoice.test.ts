@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openableSteps, resolveStep } from "./sideChoice";
+import { nearestOpenableStep, nearestStep, openableSteps, resolveStep } from "./sideChoice";
 import type { RunInfo } from "./types";
 
 const run = (extra: Partial<RunInfo>): RunInfo => ({
@@ -28,5 +28,16 @@ describe("sideChoice", () => {
 
   it("has no step for an unknown run", () => {
     expect(resolveStep(undefined, null)).toBeNull();
+  });
+
+  it("opens the nearest step kept in full for a compact step, the earlier one on a tie", () => {
+    const info = run({ steps: [0, 10, 20, 30, 40, 50], full_steps: [0, 30, 50], compact_steps: [10, 20, 40] });
+    expect(nearestOpenableStep(info, 10)).toBe(0);
+    expect(nearestOpenableStep(info, 20)).toBe(30);
+    expect(nearestOpenableStep(info, 40)).toBe(30); // 10 from 30 and from 50: the earlier
+    expect(nearestOpenableStep(info, 30)).toBe(30);
+    // Every step full (or an older server): the step itself.
+    expect(nearestOpenableStep(run({}), 3)).toBe(3);
+    expect(nearestStep([], 3)).toBeNull();
   });
 });

@@ -19,6 +19,21 @@ export function openableSteps(info: RunInfo | undefined): number[] {
   return info.steps;
 }
 
+/**
+ * The step of `steps` (ascending) nearest to `step`, the earlier one on a tie;
+ * null when `steps` is empty. A timeline click on a compact step opens this one.
+ */
+export function nearestStep(steps: number[], step: number): number | null {
+  let best: number | null = null;
+  for (const s of steps) if (best === null || Math.abs(s - step) < Math.abs(best - step)) best = s;
+  return best;
+}
+
+/** The step of a run that opens in full nearest to `step` (itself when it is full). */
+export function nearestOpenableStep(info: RunInfo | undefined, step: number): number | null {
+  return nearestStep(openableSteps(info), step);
+}
+
 export function resolveStep(info: RunInfo | undefined, step: number | null): number | null {
   const steps = openableSteps(info);
   if (!steps.length) return null;

@@ -37,6 +37,7 @@ import graph_GraphCanvasCss from "./graph/GraphCanvas.css?inline";
 import graph_nodesCss from "./graph/nodes.css?inline";
 import components_SelectionSummaryCss from "./components/SelectionSummary.css?inline";
 import timeline_DownsampleNoticeCss from "./timeline/DownsampleNotice.css?inline";
+import timeline_FullStepsNoteCss from "./timeline/FullStepsNote.css?inline";
 import timeline_TimelineViewCss from "./timeline/TimelineView.css?inline";
 import timeline_RunChecklistCss from "./timeline/RunChecklist.css?inline";
 import timeline_TimelineBodyCss from "./timeline/TimelineBody.css?inline";
@@ -88,6 +89,7 @@ export const TAB_CSS = [
   graph_nodesCss,
   components_SelectionSummaryCss,
   timeline_DownsampleNoticeCss,
+  timeline_FullStepsNoteCss,
   timeline_TimelineViewCss,
   timeline_RunChecklistCss,
   timeline_TimelineBodyCss,

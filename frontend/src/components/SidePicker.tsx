@@ -29,6 +29,7 @@ export function SidePicker({
         steps={openableSteps(info)}
         value={resolveStep(info, choice.step)}
         downsampled={info?.downsampled}
+        logged={info?.steps.length}
         testId={`step-select-${prefix}`}
         onChange={(step) => onChange({ run: choice.run, step })}
       />

@@ -8,12 +8,15 @@ export function StepPicker({
   onChange,
   testId,
   downsampled,
+  logged,
 }: {
   steps: number[];
   value: number | null;
   onChange: (step: number) => void;
   testId?: string;
   downsampled?: boolean;
+  /** Steps the run logged, when more than `steps` (the others are compact: timeline only). */
+  logged?: number;
 }) {
   const id = useId();
   if (!steps.length) return <span className="ce-muted">no steps</span>;
@@ -24,8 +27,11 @@ export function StepPicker({
       title={
         downsampled
           ? "Step. Some written steps were dropped by TensorBoard's sampling: start it with --samples_per_plugin channelexplorer=0"
-          : "Step (training step or epoch passed to log_layers)"
+          : logged && logged > steps.length
+            ? `Step: the ${steps.length} steps kept in full of ${logged} logged (full_every); the Timeline scores every step`
+            : "Step (training step or epoch passed to log_layers)"
       }
+      data-logged={logged}
     >
       <label htmlFor={id}>Step</label>
       <input

@@ -11,6 +11,7 @@ import { useChannelFocus } from "../channelFocus";
 import { fnFor } from "./context";
 import { TrendProps, useIdMapping, DiffSide, defaultDiffSides } from "./trendProps";
 import { SidePick } from "./DiffSidePick";
+import { openableSteps } from "../sideChoice";
 
 /** The B − A difference of a layer, with A / B pickers (run + step each). */
 export function DiffHost({ run, step, layer, settings, classNames, width, height }: TrendProps) {
@@ -18,7 +19,7 @@ export function DiffHost({ run, step, layer, settings, classNames, width, height
   const runs = runsState.data?.runs ?? [];
   const info = runs.find((r) => r.run === run);
   const [chosen, setChosen] = useState<{ a: DiffSide | null; b: DiffSide | null }>({ a: null, b: null });
-  const defaults = defaultDiffSides(run, step, info?.steps ?? []);
+  const defaults = defaultDiffSides(run, step, openableSteps(info));
   const a = chosen.a ?? defaults.a;
   const b = chosen.b ?? defaults.b;
   const fn = fnFor(settings, "heatmap");

@@ -2,6 +2,7 @@
 import { useId } from "react";
 import type { RunInfo } from "../types";
 import { DiffSide } from "./trendProps";
+import { openableSteps } from "../sideChoice";
 
 export function SidePick({
   label,
@@ -18,7 +19,8 @@ export function SidePick({
 }) {
   const id = useId();
   const info = runs.find((r) => r.run === side.run);
-  const steps = info?.steps ?? [side.step];
+  // A compact step (full_every) has no per-step data to diff: only the steps kept in full.
+  const steps = info ? openableSteps(info) : [side.step];
   return (
     <span className="ce-diff-pick" role="group" aria-labelledby={id}>
       <b id={id}>{label}</b>
@@ -28,11 +30,10 @@ export function SidePick({
         data-testid={`${testId}-run`}
         onChange={(e) => {
           const r = runs.find((x) => x.run === e.target.value);
-          if (r)
-            onChange({
-              run: r.run,
-              step: r.steps.includes(side.step) ? side.step : (r.steps[r.steps.length - 1] ?? 0),
-            });
+          if (r) {
+            const full = openableSteps(r);
+            onChange({ run: r.run, step: full.includes(side.step) ? side.step : (full[full.length - 1] ?? 0) });
+          }
         }}
       >
         {runs.map((r) => (

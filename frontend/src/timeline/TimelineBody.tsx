@@ -1,10 +1,11 @@
 /** The timeline's content once scored: one run's heatmap and details, or several runs' lines. */
 import { useMemo } from "react";
 import type { ViewSettings } from "../graph/context";
-import { scoreDomain, timelineGrid, unionLayers } from "../transforms/timeline";
+import { keptInFull, scoreDomain, timelineGrid, unionLayers } from "../transforms/timeline";
 import type { TimelineResponse, TimelineRun } from "../types";
 import { OpenLayer } from "./format";
 import { DownsampleNotice } from "./DownsampleNotice";
+import { FullStepsNote } from "./FullStepsNote";
 import { TimelineHeatmap } from "./TimelineHeatmap";
 import { ColorLegend } from "./ColorLegend";
 import { TimelineLines } from "./TimelineLines";
@@ -40,13 +41,19 @@ export function TimelineBody({
   // Default layer: the last one (deepest) — where separability matters most.
   const active = layer && layers.includes(layer) ? layer : (layers[layers.length - 1] ?? null);
   const notices = data.runs.filter((r) => r.downsampled);
+  const fullSteps = useMemo(() => data.runs.map((r) => ({ run: r, full: keptInFull(r) })), [data]);
   if (!data.runs.length || !run || !grid) return <p className="ce-hint ce-pad">No run selected.</p>;
-  const lastStep = run.steps[run.steps.length - 1];
+  // The details below need per-step data: the latest step kept in full.
+  const full = fullSteps[0]?.full;
+  const lastStep = full ? full[full.length - 1] : run.steps[run.steps.length - 1];
   return (
     <div className="ce-timeline__body">
       {notices.map((r) => (
         <DownsampleNotice key={r.run} run={r.run} kept={r.steps.length} written={r.steps_written} />
       ))}
+      {fullSteps.map(({ run: r, full }) =>
+        full ? <FullStepsNote key={r.run} run={r.run} full={full} total={r.steps.length} /> : null,
+      )}
       {single ? (
         <>
           <section className="ce-card" aria-label={`Separability timeline of ${run.run}`}>
@@ -65,6 +72,7 @@ export function TimelineBody({
                     activeLayer={active}
                     onLayer={onLayer}
                     onOpen={onOpen}
+                    fullSteps={fullSteps[0]?.full ?? null}
                   />
                 </div>
                 <ColorLegend domain={domain} score={data.score} />

@@ -7,6 +7,7 @@ import { line, scaleLinear } from "d3";
 import { colormapLut, lutColor } from "../transforms/color";
 import { useGridCursor } from "../hooks/useGridCursor";
 import type { TimelineGrid } from "../transforms/timeline";
+import { nearestStep } from "../sideChoice";
 import { OpenLayer, scoreName, fmt } from "./format";
 
 export const LABEL_W = 150;
@@ -25,9 +26,12 @@ export function TimelineHeatmap({
   activeLayer,
   onLayer,
   onOpen,
+  fullSteps = null,
 }: {
   run: string;
   grid: TimelineGrid;
+  /** Steps kept in full when some are compact (`keptInFull`): marked under their numbers; null: all full. */
+  fullSteps?: number[] | null;
   domain: [number, number];
   score: string;
   maxWidth: number;
@@ -69,6 +73,9 @@ export function TimelineHeatmap({
   // Label every k-th step so numbers never overlap.
   const every = Math.max(1, Math.ceil(34 / cellW));
   const showValues = cellW >= 34 && cellH >= 18;
+  const full = fullSteps ? new Set(fullSteps) : null;
+  // What a click on a column opens: the step itself, or the nearest kept in full.
+  const opens = grid.steps.map((s) => (full && !full.has(s) ? (nearestStep(fullSteps ?? [], s) ?? s) : s));
 
   return (
     <svg
@@ -156,6 +163,27 @@ export function TimelineHeatmap({
           ) : null,
         )}
       </g>
+      {/* steps kept in full: a bar under their number (only when some steps are compact) */}
+      {full && (
+        <g data-testid="timeline-full-steps" data-steps={fullSteps?.join(",")}>
+          {grid.steps.map((s, c) =>
+            full.has(s) ? (
+              <rect
+                key={s}
+                x={LABEL_W + c * cellW + 1}
+                y={y0 - 3}
+                width={Math.max(2, cellW - 2)}
+                height={2.5}
+                className="ce-timeline__full"
+                data-testid="timeline-full-step"
+                data-step={s}
+              >
+                <title>{`step ${s} is kept in full: it opens in the graph`}</title>
+              </rect>
+            ) : null,
+          )}
+        </g>
+      )}
       {/* rows */}
       {grid.layers.map((layer, r) => (
         <g key={layer} data-row={r}>
@@ -190,9 +218,14 @@ export function TimelineHeatmap({
                   data-layer={layer}
                   data-step={grid.steps[c]}
                   data-value={v === null ? "" : v}
+                  data-opens={opens[c]}
                   onClick={() => onOpen(run, grid.steps[c], layer)}
                 >
-                  <title>{`${layer} at step ${grid.steps[c]}: ${v === null ? "not logged" : `${scoreName(score)} ${fmt(v, 3)}`}\nclick to open in the graph`}</title>
+                  <title>{`${layer} at step ${grid.steps[c]}: ${v === null ? "not logged" : `${scoreName(score)} ${fmt(v, 3)}`}\n${
+                    opens[c] === grid.steps[c]
+                      ? "click to open in the graph"
+                      : `compact step (timeline record only): click opens step ${opens[c]}, the nearest kept in full`
+                  }`}</title>
                 </rect>
                 {showValues && v !== null && (
                   <text

@@ -130,3 +130,22 @@ export function unionLayers(resp: TimelineResponse): string[] {
   for (const run of resp.runs) for (const l of run.layers) seen.add(l);
   return [...seen];
 }
+
+/**
+ * The steps of a run kept in full, when the writer kept some steps compact
+ * (`full_every`); null when every step opens in full (or the server predates
+ * `full_steps`), so nothing needs marking.
+ */
+export function keptInFull(run: Pick<TimelineRun, "steps" | "full_steps">): number[] | null {
+  const full = run.full_steps;
+  if (!full) return null;
+  const set = new Set(full);
+  const kept = run.steps.filter((s) => set.has(s));
+  return kept.length === run.steps.length ? null : kept;
+}
+
+/** A short list of steps: all of them up to `max`, else the first ones, an ellipsis and the last. */
+export function stepList(steps: readonly number[], max = 8): string {
+  if (steps.length <= max) return steps.join(", ");
+  return `${steps.slice(0, max - 2).join(", ")}, …, ${steps[steps.length - 1]}`;
+}
