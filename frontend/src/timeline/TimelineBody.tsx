@@ -44,15 +44,15 @@ export function TimelineBody({
   const fullSteps = useMemo(() => data.runs.map((r) => ({ run: r, full: keptInFull(r) })), [data]);
   if (!data.runs.length || !run || !grid) return <p className="ce-hint ce-pad">No run selected.</p>;
   // The details below need per-step data: the latest step kept in full.
-  const full = fullSteps[0]?.full;
+  const full = fullSteps[0]?.full ?? null;
   const lastStep = full ? full[full.length - 1] : run.steps[run.steps.length - 1];
   return (
     <div className="ce-timeline__body">
       {notices.map((r) => (
         <DownsampleNotice key={r.run} run={r.run} kept={r.steps.length} written={r.steps_written} />
       ))}
-      {fullSteps.map(({ run: r, full }) =>
-        full ? <FullStepsNote key={r.run} run={r.run} full={full} total={r.steps.length} /> : null,
+      {fullSteps.map(({ run: r, full: kept }) =>
+        kept ? <FullStepsNote key={r.run} run={r.run} full={kept} total={r.steps.length} /> : null,
       )}
       {single ? (
         <>
@@ -72,7 +72,7 @@ export function TimelineBody({
                     activeLayer={active}
                     onLayer={onLayer}
                     onOpen={onOpen}
-                    fullSteps={fullSteps[0]?.full ?? null}
+                    fullSteps={full}
                   />
                 </div>
                 <ColorLegend domain={domain} score={data.score} />

@@ -74,8 +74,8 @@ export function TimelineHeatmap({
   const every = Math.max(1, Math.ceil(34 / cellW));
   const showValues = cellW >= 34 && cellH >= 18;
   const full = fullSteps ? new Set(fullSteps) : null;
-  // What a click on a column opens: the step itself, or the nearest kept in full.
-  const opens = grid.steps.map((s) => (full && !full.has(s) ? (nearestStep(fullSteps ?? [], s) ?? s) : s));
+  // What a click on a column opens: the nearest step kept in full (the step itself when it is full).
+  const opens = fullSteps ? grid.steps.map((s) => nearestStep(fullSteps, s) ?? s) : grid.steps;
 
   return (
     <svg
